@@ -1,0 +1,156 @@
+// Command gemu boots a guest on gemu's virtual PC.
+//
+//	gemu run [--kernel F] [--initrd F] [--append S] [--disk F] [--mem 64M]
+//	         [--serial stdio|file:PATH|none] [--trace FILE]
+//	         [--max-instructions N] [--timeout D] [--stats]
+//
+// With neither --kernel nor --disk, it boots the embedded demo guest.
+package main
+
+import (
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/gemu-project/gemu/hv"
+)
+
+//go:embed demo.bin
+var demoGuest []byte
+
+const usage = `usage: gemu run [flags]
+
+Boots a guest on gemu's virtual PC: a multiboot, ELF32 or flat kernel with
+--kernel, a BIOS boot disk with --disk, or the embedded demo guest.
+The exit status is the guest's: (v<<1)|1 for a write of v to the debug-exit
+port 0xF4 (as QEMU's isa-debug-exit), 0 for a power-off (halt with
+interrupts disabled) or a reset, 3 when a limit stops it, 2 for bad input.
+
+flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		newRunFlags(stderr).PrintDefaults()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdin, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "gemu: unknown command %q (try: gemu run)\n", args[0])
+		return 2
+	}
+}
+
+type runFlags struct {
+	*flag.FlagSet
+	kernel, initrd, appendStr, disk, mem, serial, trace, mode, statsJSON string
+	maxInstr                                                              uint64
+	timeout                                                               flagDuration
+	stats                                                                 bool
+}
+
+func newRunFlags(out io.Writer) *runFlags {
+	f := &runFlags{FlagSet: flag.NewFlagSet("gemu run", flag.ContinueOnError)}
+	f.SetOutput(out)
+	f.StringVar(&f.kernel, "kernel", "", "kernel `image` to boot (multiboot, ELF32 or flat binary)")
+	f.StringVar(&f.initrd, "initrd", "", "`file` handed to the kernel as its first multiboot module")
+	f.StringVar(&f.appendStr, "append", "", "kernel command `line`")
+	f.StringVar(&f.disk, "disk", "", "raw disk `image` on the primary IDE channel; booted by the built-in BIOS without --kernel")
+	f.StringVar(&f.mem, "mem", "64M", "guest RAM `size` (K, M or G suffix)")
+	f.StringVar(&f.serial, "serial", "stdio", "serial port: stdio, file:`PATH` or none")
+	f.StringVar(&f.trace, "trace", "", "write a disassembled trace of every instruction to `file`")
+	f.StringVar(&f.mode, "mode", "full", "execution mode: full (binary-translating interpreter)")
+	f.Uint64Var(&f.maxInstr, "max-instructions", 0, "stop after `N` guest instructions (0: no limit)")
+	f.Var(&f.timeout, "timeout", "stop after this host `duration` (e.g. 10s)")
+	f.BoolVar(&f.stats, "stats", false, "print statistics at exit")
+	return f
+}
+
+func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f := newRunFlags(stderr)
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if f.NArg() > 0 {
+		fmt.Fprintf(stderr, "gemu run: unexpected argument %q\n", f.Arg(0))
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "gemu: %v\n", err)
+		return 2
+	}
+	if f.mode != "full" {
+		return fail(fmt.Errorf("--mode %q: only full is available in this version", f.mode))
+	}
+	memSize, err := hv.ParseMemSize(f.mem)
+	if err != nil {
+		return fail(fmt.Errorf("--mem: %v", err))
+	}
+	cfg := hv.Config{
+		Kernel: f.kernel, Initrd: f.initrd, Append: f.appendStr, Disk: f.disk,
+		MemSize: memSize, Demo: demoGuest,
+		MaxInstructions: f.maxInstr, Timeout: f.timeout.d,
+	}
+	switch {
+	case f.serial == "stdio":
+		cfg.SerialOut, cfg.SerialIn = stdout, stdin
+	case f.serial == "none":
+	case strings.HasPrefix(f.serial, "file:"):
+		out, err := os.Create(strings.TrimPrefix(f.serial, "file:"))
+		if err != nil {
+			return fail(fmt.Errorf("--serial: %v", err))
+		}
+		defer out.Close()
+		cfg.SerialOut = out
+	default:
+		return fail(fmt.Errorf("--serial %q: want stdio, file:PATH or none", f.serial))
+	}
+	if f.trace != "" {
+		tf, err := os.Create(f.trace)
+		if err != nil {
+			return fail(fmt.Errorf("--trace: %v", err))
+		}
+		defer tf.Close()
+		bw := newBufferedWriter(tf)
+		defer bw.Flush()
+		cfg.Trace = bw
+	}
+	m, err := hv.New(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	defer m.Close()
+	res, err := m.Run()
+	if err != nil {
+		return fail(err)
+	}
+	if res.Kind != hv.ExitDebugPort && res.Kind != hv.ExitPowerOff {
+		msg := res.Kind.String()
+		if res.Detail != "" {
+			msg += ": " + res.Detail
+		}
+		fmt.Fprintf(stderr, "gemu: %s\n", msg)
+	}
+	if f.stats {
+		res.Stats.Write(stderr)
+	}
+	return res.Status
+}

@@ -1,0 +1,97 @@
+package cpu
+
+// Near control transfers (SDM Vol. 2: Jcc, JMP, CALL, RET, LOOP, JCXZ).
+
+// jumpNear sets EIP to a near target after the CS limit check (#GP(0)).
+func (c *CPU) jumpNear(target uint32) {
+	if target > c.Seg[CS].Limit {
+		c.gp(0)
+	}
+	c.EIP = target
+}
+
+func opJcc(c *CPU, in *inst) {
+	if c.cond(in.sub) {
+		c.jumpNear(in.imm)
+	} else {
+		c.EIP = in.next
+	}
+}
+
+func opJMPrel(c *CPU, in *inst) { c.jumpNear(in.imm) }
+
+func opCALLrel(c *CPU, in *inst) {
+	if in.imm > c.Seg[CS].Limit {
+		c.gp(0)
+	}
+	c.push(in.size, in.next)
+	c.EIP = in.imm
+}
+
+func jmpE(c *CPU, in *inst) {
+	t := c.readE(in)
+	c.jumpNear(t)
+}
+
+func callE(c *CPU, in *inst) {
+	t := c.readE(in)
+	if t > c.Seg[CS].Limit {
+		c.gp(0)
+	}
+	c.push(in.size, in.next)
+	c.EIP = t
+}
+
+func opRET(c *CPU, in *inst) {
+	t := c.peek(in.size, 0)
+	c.jumpNear(t)
+	c.setSP(c.sp() + uint32(in.size))
+}
+
+func opRETimm(c *CPU, in *inst) {
+	t := c.peek(in.size, 0)
+	c.jumpNear(t)
+	c.setSP(c.sp() + uint32(in.size) + in.imm)
+}
+
+// counter returns CX or ECX by address size.
+func (c *CPU) counter(in *inst) uint32 {
+	if in.asize == 2 {
+		return uint32(uint16(c.R[ECX]))
+	}
+	return uint32(c.R[ECX])
+}
+
+func (c *CPU) setCounter(in *inst, v uint32) {
+	if in.asize == 2 {
+		c.R[ECX] = c.R[ECX]&^0xFFFF | uint64(uint16(v))
+	} else {
+		c.R[ECX] = uint64(v)
+	}
+}
+
+// opLOOP: sub 0 LOOPNE, 1 LOOPE, 2 LOOP.
+func opLOOP(c *CPU, in *inst) {
+	n := c.counter(in) - 1
+	c.setCounter(in, n)
+	take := n != 0
+	switch in.sub {
+	case 0:
+		take = take && !c.zf()
+	case 1:
+		take = take && c.zf()
+	}
+	if take {
+		c.jumpNear(in.imm)
+	} else {
+		c.EIP = in.next
+	}
+}
+
+func opJCXZ(c *CPU, in *inst) {
+	if c.counter(in) == 0 {
+		c.jumpNear(in.imm)
+	} else {
+		c.EIP = in.next
+	}
+}

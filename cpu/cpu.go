@@ -1,0 +1,325 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/gemu-project/gemu/mmu"
+)
+
+// regNone is a register slot that always holds zero, used by effective
+// addresses without a base or index so that address arithmetic has no branch.
+const regNone = 16
+
+// StopReason tells why Run returned.
+type StopReason int
+
+const (
+	StopNone      StopReason = iota
+	StopLimit                // the instruction budget ran out
+	StopHalt                 // HLT executed; the CPU waits for an interrupt
+	StopShutdown             // triple fault (SDM Vol. 3A §6.15, #DF)
+	StopRequested            // a device or the host asked to stop (RequestStop)
+	StopTrap                 // a trapped instruction that the CPU hands to the hypervisor
+)
+
+func (r StopReason) String() string {
+	return [...]string{"none", "limit", "halt", "shutdown", "requested", "trap"}[r]
+}
+
+// Stats are the engine's counters.
+type Stats struct {
+	Instructions      uint64
+	BlocksTranslated  uint64
+	BlocksInvalidated uint64
+	BlockLookups      uint64
+	ChainedJumps      uint64
+	Exceptions        uint64
+	Interrupts        uint64
+}
+
+// CPU is one virtual x86 processor.
+type CPU struct {
+	// R holds the general registers in encoding order; R[regNone] is always 0.
+	R      [17]uint64
+	EIP    uint32
+	eflags uint32 // all flags but the arithmetic ones, which are lazy (flags.go)
+	lz     lazyFlags
+
+	Seg    [6]Segment
+	LDTR   Segment
+	TR     Segment
+	GDTR   DTR
+	IDTR   DTR
+	CR0    uint32
+	CR2    uint32
+	CR3    uint32
+	CR4    uint32
+	DR     [8]uint32
+	EFER   uint64
+	tscOff uint64
+	sysenter struct{ cs, esp, eip uint32 }
+
+	segck   [6]segCheck
+	trapDB  bool // a single-step #DB is being delivered
+	cpl     int
+	pmode   bool // CR0.PE and not virtual-8086
+	codeD   bool // CS.D: 32-bit default operand and address size
+	stackB  bool // SS.B: 32-bit stack pointer
+	halted  bool
+	// inhibit delays interrupts by one instruction after STI, MOV SS and POP SS
+	// (SDM Vol. 3A §6.8.3).
+	inhibit bool
+
+	mem  *mmu.Memory
+	ram  []byte
+	io   IO
+	intr Interrupts
+	tlb  mmu.TLB
+
+	cache blockCache
+
+	// stop ends the current block early (self-modifying code, mode changes) and,
+	// with stopReason set, the Run loop.
+	stop       bool
+	stopReason StopReason
+	curBlock   *block
+	fault      fault
+	nesting    int // exception delivery depth, for #DF and shutdown
+
+	// Trace, when set, receives each instruction before it executes.
+	Trace func(c *CPU, eip uint32, text string)
+	Stats Stats
+	// TimeStampCounter returns the TSC; nil means instructions retired.
+	TimeStampCounter func() uint64
+}
+
+// New makes a CPU attached to guest memory, port I/O and an interrupt
+// controller (intr may be nil). It starts in the reset state at F000:FFF0.
+func New(mem *mmu.Memory, io IO, intr Interrupts) *CPU {
+	c := &CPU{mem: mem, ram: mem.RAM, io: io, intr: intr}
+	c.cache.init()
+	mem.OnCodeWrite = c.invalidatePage
+	s := ResetState(0xF000, 0xFFF0)
+	c.SetState(&s)
+	return c
+}
+
+// SetState loads the architectural state.
+func (c *CPU) SetState(s *State) {
+	for i := 0; i < 8; i++ {
+		c.R[i] = s.GPR[i] & 0xFFFFFFFF
+	}
+	c.EIP = uint32(s.EIP)
+	c.setFlags(uint32(s.EFLAGS))
+	c.Seg = s.Seg
+	c.LDTR, c.TR, c.GDTR, c.IDTR = s.LDTR, s.TR, s.GDTR, s.IDTR
+	c.CR0, c.CR2, c.CR3, c.CR4 = uint32(s.CR0), uint32(s.CR2), uint32(s.CR3), uint32(s.CR4)
+	for i := range c.DR {
+		c.DR[i] = uint32(s.DR[i])
+	}
+	c.EFER = s.EFER
+	c.sysenter.cs, c.sysenter.esp, c.sysenter.eip = uint32(s.SysenterCS), uint32(s.SysenterESP), uint32(s.SysenterEIP)
+	c.halted = s.Halted
+	c.setTSC(s.TSC)
+	c.modeChanged()
+	c.tlb.Flush(false)
+}
+
+// State stores the architectural state.
+func (c *CPU) State() State {
+	var s State
+	for i := 0; i < 8; i++ {
+		s.GPR[i] = c.R[i]
+	}
+	s.EIP = uint64(c.EIP)
+	s.EFLAGS = uint64(c.flags())
+	s.Seg = c.Seg
+	s.LDTR, s.TR, s.GDTR, s.IDTR = c.LDTR, c.TR, c.GDTR, c.IDTR
+	s.CR0, s.CR2, s.CR3, s.CR4 = uint64(c.CR0), uint64(c.CR2), uint64(c.CR3), uint64(c.CR4)
+	for i := range c.DR {
+		s.DR[i] = uint64(c.DR[i])
+	}
+	s.EFER = c.EFER
+	s.SysenterCS, s.SysenterESP, s.SysenterEIP = uint64(c.sysenter.cs), uint64(c.sysenter.esp), uint64(c.sysenter.eip)
+	s.Halted = c.halted
+	s.TSC = c.tsc()
+	return s
+}
+
+// TLBStats returns the shadow TLB's counters.
+func (c *CPU) TLBStats() *mmu.TLB { return &c.tlb }
+
+// RequestStop makes Run return StopRequested after the current instruction.
+// Devices call it (through the machine) from within port or MMIO accesses.
+func (c *CPU) RequestStop() {
+	c.stop = true
+	if c.stopReason == StopNone {
+		c.stopReason = StopRequested
+	}
+}
+
+// EndBlock ends the current block after the current instruction, e.g. when
+// a device raised an interrupt line that should be taken promptly.
+func (c *CPU) EndBlock() { c.stop = true }
+
+// Halted reports whether the CPU is in the HLT state.
+func (c *CPU) Halted() bool { return c.halted }
+
+// InterruptsEnabled reports EFLAGS.IF.
+func (c *CPU) InterruptsEnabled() bool { return c.eflags&FlagIF != 0 }
+
+// modeChanged recomputes the cached mode bits after CR0, EFLAGS.VM, CS or SS change.
+func (c *CPU) modeChanged() {
+	c.pmode = c.CR0&CR0PE != 0 && c.eflags&FlagVM == 0
+	if c.CR0&CR0PE == 0 {
+		c.cpl = 0
+	} else if c.eflags&FlagVM != 0 {
+		c.cpl = 3
+	} else {
+		c.cpl = int(c.Seg[CS].Selector & 3)
+		if c.Seg[CS].Access&AccS != 0 {
+			c.cpl = c.Seg[CS].DPL()
+			if c.Seg[CS].Access&AccExpDown != 0 { // conforming: CPL stays the RPL
+				c.cpl = int(c.Seg[CS].Selector & 3)
+			}
+		}
+	}
+	c.codeD = c.pmode && c.Seg[CS].Access&AccDB != 0
+	c.stackB = c.pmode && c.Seg[SS].Access&AccDB != 0
+	c.refreshSegChecks()
+}
+
+// Run executes guest instructions until the budget of n instructions runs
+// out, the CPU halts, a triple fault shuts it down, or a stop is requested.
+func (c *CPU) Run(n uint64) (StopReason, error) {
+	end := c.Stats.Instructions + n
+	c.stopReason = StopNone
+	faults := uint64(0)
+	for {
+		if c.runBlocks(end) {
+			// An exception was delivered; go on, but count deliveries against
+			// the budget so that a fault loop cannot spin forever.
+			faults++
+			if faults > n && c.stopReason == StopNone {
+				return StopLimit, nil
+			}
+			continue
+		}
+		if c.stopReason != StopNone {
+			r := c.stopReason
+			c.stopReason = StopNone
+			if r == StopShutdown {
+				return r, fmt.Errorf("triple fault at %04x:%08x", c.Seg[CS].Selector, c.EIP)
+			}
+			return r, nil
+		}
+		if c.halted {
+			return StopHalt, nil
+		}
+		if c.Stats.Instructions >= end {
+			return StopLimit, nil
+		}
+	}
+}
+
+// runBlocks runs blocks until a stop condition; it reports true if it
+// returned because a guest exception was raised (and has been delivered).
+func (c *CPU) runBlocks(end uint64) (faulted bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r != errFault {
+				panic(r)
+			}
+			c.retireFaulting()
+			c.deliverFault()
+			faulted = true
+		}
+	}()
+	var prev *block
+	for c.Stats.Instructions < end {
+		if c.stopReason != StopNone {
+			return false
+		}
+		if c.eflags&FlagIF != 0 && !c.inhibit && c.intr != nil && c.intr.Pending() {
+			c.halted = false
+			c.takeExternalInterrupt()
+			prev = nil
+		}
+		if c.halted {
+			return false
+		}
+		c.inhibit = false
+		if c.eflags&FlagTF != 0 {
+			c.singleStep()
+			prev = nil
+			continue
+		}
+		b := c.nextBlock(prev)
+		c.curBlock = b
+		c.stop = false
+		c.execBlock(b)
+		c.curBlock = nil
+		prev = b
+		if c.stop {
+			prev = nil
+		}
+	}
+	return false
+}
+
+// execBlock runs the pre-decoded operations of one block. The hot loop:
+// one store of EIP and one indirect call per guest instruction.
+func (c *CPU) execBlock(b *block) {
+	insts := b.insts
+	for i := range insts {
+		in := &insts[i]
+		c.EIP = in.eip
+		in.fn(c, in)
+		if c.stop {
+			c.Stats.Instructions += uint64(i + 1)
+			if !in.branch {
+				c.EIP = in.next
+			}
+			return
+		}
+	}
+	c.Stats.Instructions += uint64(len(insts))
+	if last := &insts[len(insts)-1]; !last.branch {
+		c.EIP = last.next
+	}
+}
+
+// retireFaulting counts the instructions of the current block that completed
+// before the one that faulted.
+func (c *CPU) retireFaulting() {
+	b := c.curBlock
+	c.curBlock = nil
+	if b == nil {
+		return
+	}
+	for i := range b.insts {
+		if b.insts[i].eip == c.EIP {
+			c.Stats.Instructions += uint64(i)
+			return
+		}
+	}
+}
+
+// singleStep runs one instruction with EFLAGS.TF set and then raises the
+// single-step debug trap (SDM Vol. 3A §17.3.1.4).
+func (c *CPU) singleStep() {
+	csBase := uint32(c.Seg[CS].Base)
+	pa := c.fetchPhys(csBase + c.EIP)
+	b := c.translateOne(pa, c.EIP, csBase)
+	c.curBlock = b
+	c.stop = false
+	c.execBlock(b)
+	c.curBlock = nil
+	if c.stopReason != StopNone || c.halted {
+		return
+	}
+	c.DR[6] |= 1 << 14 // BS
+	c.trapDB = true
+	c.fault = fault{vector: ExcDB}
+	c.deliverFault()
+}

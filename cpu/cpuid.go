@@ -1,0 +1,72 @@
+package cpu
+
+// The CPU model, defined in one place: CPUID reports exactly the features
+// that are implemented (SDM Vol. 2A CPUID, Tables 3-8 to 3-20).
+
+// CPUID leaf 1 EDX feature bits.
+const (
+	featFPU  = 1 << 0
+	featVME  = 1 << 1
+	featDE   = 1 << 2
+	featPSE  = 1 << 3
+	featTSC  = 1 << 4
+	featMSR  = 1 << 5
+	featCX8  = 1 << 8
+	featPGE  = 1 << 13
+	featCMOV = 1 << 15
+)
+
+// Model is the processor gemu presents: an i686-class integer core without
+// x87 (not emulated yet), with 4 MiB pages and global pages.
+var Model = struct {
+	Vendor               string
+	Family, Model, Step  uint32
+	FeaturesEDX          uint32
+	FeaturesECX          uint32
+	MaxLeaf, MaxExtLeaf  uint32
+	BrandString          string
+}{
+	Vendor:      "GenuineIntel",
+	Family:      6,
+	Model:       1,
+	Step:        1,
+	FeaturesEDX: featDE | featPSE | featTSC | featMSR | featCX8 | featPGE | featCMOV,
+	MaxLeaf:     1,
+	MaxExtLeaf:  0x80000004,
+	BrandString: "gemu virtual CPU",
+}
+
+func opCPUID(c *CPU, in *inst) {
+	a, b, cc, d := cpuid(uint32(c.R[EAX]), uint32(c.R[ECX]))
+	c.R[EAX], c.R[EBX], c.R[ECX], c.R[EDX] = uint64(a), uint64(b), uint64(cc), uint64(d)
+}
+
+func le32(s string, i int) uint32 {
+	var v uint32
+	for k := 0; k < 4; k++ {
+		if i+k < len(s) {
+			v |= uint32(s[i+k]) << (8 * k)
+		}
+	}
+	return v
+}
+
+func cpuid(leaf, sub uint32) (a, b, c, d uint32) {
+	m := &Model
+	switch {
+	case leaf == 0:
+		return m.MaxLeaf, le32(m.Vendor, 0), le32(m.Vendor, 8), le32(m.Vendor, 4)
+	case leaf == 1:
+		sig := m.Step | m.Model<<4 | m.Family<<8
+		return sig, 0, m.FeaturesECX, m.FeaturesEDX
+	case leaf == 0x80000000:
+		return m.MaxExtLeaf, 0, 0, 0
+	case leaf >= 0x80000002 && leaf <= 0x80000004:
+		i := int(leaf-0x80000002) * 16
+		return le32(m.BrandString, i), le32(m.BrandString, i+4), le32(m.BrandString, i+8), le32(m.BrandString, i+12)
+	case leaf > m.MaxLeaf && leaf < 0x80000000:
+		// Beyond the maximum basic leaf: the highest basic leaf's data (Intel behaviour).
+		return cpuid(m.MaxLeaf, sub)
+	}
+	return 0, 0, 0, 0
+}

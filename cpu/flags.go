@@ -1,0 +1,206 @@
+package cpu
+
+import "math/bits"
+
+// Lazy flags: arithmetic records its operands and result; the six status
+// flags are computed only when something reads them.
+type lazyOp uint8
+
+const (
+	lzNone  lazyOp = iota // status flags are in CPU.eflags
+	lzAdd                 // res = a + b
+	lzAdc                 // res = a + b + cin
+	lzSub                 // res = a - b (CMP, NEG with a = 0)
+	lzSbb                 // res = a - b - cin
+	lzLogic               // AND OR XOR TEST: CF = OF = 0
+	lzInc                 // CF kept in cin
+	lzDec                 // CF kept in cin
+)
+
+type lazyFlags struct {
+	op   lazyOp
+	size uint8 // operand size in bytes: 1, 2, 4 (8 in long mode)
+	cin  bool  // carry in (ADC/SBB) or the preserved CF (INC/DEC)
+	a, b uint64
+	res  uint64
+}
+
+func sizeMask(size uint8) uint64 { return 1<<(uint64(size)*8) - 1 }
+func signBit(size uint8) uint64  { return 1 << (uint64(size)*8 - 1) }
+
+// setLazy records a flag-setting operation.
+func (c *CPU) setLazy(op lazyOp, size uint8, a, b, res uint64) {
+	c.lz = lazyFlags{op: op, size: size, a: a, b: b, res: res}
+}
+
+func (c *CPU) cf() bool {
+	l := &c.lz
+	m := sizeMask(l.size)
+	switch l.op {
+	case lzNone:
+		return c.eflags&FlagCF != 0
+	case lzAdd:
+		return l.res&m < l.a&m
+	case lzAdc:
+		return l.res&m < l.a&m || (l.cin && l.res&m == l.a&m)
+	case lzSub:
+		return l.a&m < l.b&m
+	case lzSbb:
+		return l.a&m < l.b&m || (l.cin && l.a&m == l.b&m)
+	case lzLogic:
+		return false
+	default: // lzInc, lzDec
+		return l.cin
+	}
+}
+
+func (c *CPU) zf() bool {
+	if c.lz.op == lzNone {
+		return c.eflags&FlagZF != 0
+	}
+	return c.lz.res&sizeMask(c.lz.size) == 0
+}
+
+func (c *CPU) sf() bool {
+	if c.lz.op == lzNone {
+		return c.eflags&FlagSF != 0
+	}
+	return c.lz.res&signBit(c.lz.size) != 0
+}
+
+func (c *CPU) of() bool {
+	l := &c.lz
+	s := signBit(l.size)
+	switch l.op {
+	case lzNone:
+		return c.eflags&FlagOF != 0
+	case lzAdd, lzAdc, lzInc:
+		return (l.a^l.res)&(l.b^l.res)&s != 0
+	case lzSub, lzSbb, lzDec:
+		return (l.a^l.b)&(l.a^l.res)&s != 0
+	default:
+		return false
+	}
+}
+
+func (c *CPU) pf() bool {
+	if c.lz.op == lzNone {
+		return c.eflags&FlagPF != 0
+	}
+	return bits.OnesCount8(uint8(c.lz.res))&1 == 0
+}
+
+func (c *CPU) af() bool {
+	l := &c.lz
+	switch l.op {
+	case lzNone:
+		return c.eflags&FlagAF != 0
+	case lzLogic:
+		return false
+	default:
+		return (l.a^l.b^l.res)&0x10 != 0
+	}
+}
+
+// flags returns the whole EFLAGS register.
+func (c *CPU) flags() uint32 {
+	if c.lz.op == lzNone {
+		return c.eflags
+	}
+	f := c.eflags &^ ArithFlags
+	if c.cf() {
+		f |= FlagCF
+	}
+	if c.pf() {
+		f |= FlagPF
+	}
+	if c.af() {
+		f |= FlagAF
+	}
+	if c.zf() {
+		f |= FlagZF
+	}
+	if c.sf() {
+		f |= FlagSF
+	}
+	if c.of() {
+		f |= FlagOF
+	}
+	return f
+}
+
+// materialize folds the lazy status flags into eflags.
+func (c *CPU) materialize() {
+	if c.lz.op != lzNone {
+		c.eflags = c.flags()
+		c.lz.op = lzNone
+	}
+}
+
+// setFlags loads EFLAGS (reserved bit 1 set, bits 3, 5, 15 clear; SDM Vol. 1 §3.4.3).
+func (c *CPU) setFlags(f uint32) {
+	c.eflags = f&0x3F7FD5 | 2
+	c.lz.op = lzNone
+}
+
+// setArith sets the status flags from explicit values (shifts, multiplies, BCD).
+func (c *CPU) setArith(mask, val uint32) {
+	c.materialize()
+	c.eflags = c.eflags&^mask | val&mask
+}
+
+// setCF sets only CF.
+func (c *CPU) setCF(v bool) {
+	c.materialize()
+	if v {
+		c.eflags |= FlagCF
+	} else {
+		c.eflags &^= FlagCF
+	}
+}
+
+// szp returns SF, ZF and PF for a result of the given size.
+func szp(res uint64, size uint8) uint32 {
+	var f uint32
+	if res&sizeMask(size) == 0 {
+		f |= FlagZF
+	}
+	if res&signBit(size) != 0 {
+		f |= FlagSF
+	}
+	if bits.OnesCount8(uint8(res))&1 == 0 {
+		f |= FlagPF
+	}
+	return f
+}
+
+func b2f(v bool, f uint32) uint32 {
+	if v {
+		return f
+	}
+	return 0
+}
+
+// cond evaluates condition code cc (SDM Vol. 1 Appendix B, Table B-1).
+func (c *CPU) cond(cc uint8) bool {
+	var r bool
+	switch cc >> 1 {
+	case 0: // O
+		r = c.of()
+	case 1: // B
+		r = c.cf()
+	case 2: // E
+		r = c.zf()
+	case 3: // BE
+		r = c.cf() || c.zf()
+	case 4: // S
+		r = c.sf()
+	case 5: // P
+		r = c.pf()
+	case 6: // L
+		r = c.sf() != c.of()
+	case 7: // LE
+		r = c.zf() || c.sf() != c.of()
+	}
+	return r != (cc&1 != 0)
+}

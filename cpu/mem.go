@@ -1,0 +1,330 @@
+package cpu
+
+import (
+	"encoding/binary"
+
+	"github.com/gemu-project/gemu/mmu"
+)
+
+// Exception vectors (SDM Vol. 3A §6.3.1, Table 6-1).
+const (
+	ExcDE = 0
+	ExcDB = 1
+	ExcNMI = 2
+	ExcBP = 3
+	ExcOF = 4
+	ExcBR = 5
+	ExcUD = 6
+	ExcNM = 7
+	ExcDF = 8
+	ExcTS = 10
+	ExcNP = 11
+	ExcSS = 12
+	ExcGP = 13
+	ExcPF = 14
+	ExcMF = 16
+	ExcAC = 17
+)
+
+type fault struct {
+	vector  uint8
+	code    uint32
+	hasCode bool
+}
+
+type faultPanic struct{}
+
+// errFault is the panic value that unwinds an instruction that raised an
+// exception; Run recovers it and delivers the exception. Exceptions are rare
+// enough that unwinding is cheaper than checking a result on every access.
+var errFault = &faultPanic{}
+
+func (c *CPU) raise(vector uint8, code uint32, hasCode bool) {
+	c.fault = fault{vector: vector, code: code, hasCode: hasCode}
+	panic(errFault)
+}
+
+func (c *CPU) gp(code uint32) { c.raise(ExcGP, code, true) }
+func (c *CPU) ud()            { c.raise(ExcUD, 0, false) }
+
+// segLimitFault raises #SS for stack-segment accesses and #GP otherwise
+// (SDM Vol. 3A §6.15, "Interrupt 12" and "Interrupt 13").
+func (c *CPU) segFault(seg int) {
+	if seg == SS {
+		c.raise(ExcSS, 0, true)
+	}
+	c.gp(0)
+}
+
+// segment offset checks, precomputed when a segment register is loaded.
+type segCheck struct {
+	lo, hi    uint32 // valid offsets [lo, hi]
+	readable  bool
+	writable  bool
+}
+
+// updateSegCheck recomputes the checks of segment register s
+// (SDM Vol. 3A §5.3 limit checking, §5.4 type checking).
+func (c *CPU) updateSegCheck(s int) {
+	seg := &c.Seg[s]
+	ck := &c.segck[s]
+	ck.lo, ck.hi = 0, seg.Limit
+	if !c.pmode {
+		ck.readable, ck.writable = true, true
+		return
+	}
+	if seg.Access&AccP == 0 || seg.Selector&^3 == 0 && s != CS && seg.Access&AccS == 0 {
+		ck.readable, ck.writable = false, false
+		return
+	}
+	if seg.Access&AccCode != 0 {
+		ck.readable = seg.Access&AccWritable != 0
+		ck.writable = false
+	} else {
+		ck.readable = true
+		ck.writable = seg.Access&AccWritable != 0
+		if seg.Access&AccExpDown != 0 {
+			ck.lo = seg.Limit + 1
+			ck.hi = 0xFFFF
+			if seg.Access&AccDB != 0 {
+				ck.hi = 0xFFFFFFFF
+			}
+		}
+	}
+}
+
+// linR returns the linear address of a size-byte read at seg:off.
+func (c *CPU) linR(s int, off uint32, size uint32) uint32 {
+	ck := &c.segck[s]
+	if off < ck.lo || uint64(off)+uint64(size-1) > uint64(ck.hi) || !ck.readable {
+		c.segFault(s)
+	}
+	return uint32(c.Seg[s].Base) + off
+}
+
+// linW returns the linear address of a size-byte write at seg:off.
+func (c *CPU) linW(s int, off uint32, size uint32) uint32 {
+	ck := &c.segck[s]
+	if off < ck.lo || uint64(off)+uint64(size-1) > uint64(ck.hi) || !ck.writable {
+		c.segFault(s)
+	}
+	return uint32(c.Seg[s].Base) + off
+}
+
+// tlbUser is the TLB half for the current privilege level.
+func (c *CPU) tlbUser() int {
+	if c.cpl == 3 {
+		return 1
+	}
+	return 0
+}
+
+// translate maps a linear address to a physical one through the paging
+// structures, filling the shadow TLB; it raises #PF on a fault.
+func (c *CPU) translate(la uint32, write, user, fetch bool) mmu.GPA {
+	c.tlb.Misses++
+	var pa mmu.GPA
+	writable := true
+	global := false
+	if c.CR0&CR0PG != 0 {
+		t, code, ok := c.mem.Walk32(uint64(c.CR3), la, mmu.Access{
+			Write: write, User: user, Fetch: fetch,
+			WP: c.CR0&CR0WP != 0, PSE: c.CR4&CR4PSE != 0, PGE: c.CR4&CR4PGE != 0,
+		})
+		if !ok {
+			c.CR2 = la
+			c.raise(ExcPF, code, true)
+		}
+		pa, writable, global = t.PA, t.Writable, t.Global
+	} else {
+		pa = mmu.GPA(la)
+	}
+	if c.mem.IsRAM(pa&^0xFFF, mmu.PageSize) {
+		u := 0
+		if user {
+			u = 1
+		}
+		c.tlb.Fill(false, u, uint64(la), pa, global)
+		if writable && !c.mem.IsCode(pa) {
+			c.tlb.Fill(true, u, uint64(la), pa, global)
+		}
+	}
+	return pa
+}
+
+// physR translates la for a read by the current privilege level.
+func (c *CPU) physR(la uint32) mmu.GPA {
+	u := c.tlbUser()
+	e := &c.tlb.Read[u][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == uint64(la>>12)+1 {
+		return mmu.GPA(e.Page | uint64(la&0xFFF))
+	}
+	return c.translate(la, false, u == 1, false)
+}
+
+func (c *CPU) physW(la uint32) mmu.GPA {
+	u := c.tlbUser()
+	e := &c.tlb.Write[u][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == uint64(la>>12)+1 {
+		return mmu.GPA(e.Page | uint64(la&0xFFF))
+	}
+	return c.translate(la, true, u == 1, false)
+}
+
+// Linear-address accessors. The fast path is a TLB hit on an access that
+// does not cross a page; everything else goes through readSlow/writeSlow.
+
+func (c *CPU) lread8(la uint32) uint8 {
+	e := &c.tlb.Read[c.tlbUser()][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == uint64(la>>12)+1 {
+		c.tlb.Hits++
+		return c.ram[e.Page|uint64(la&0xFFF)]
+	}
+	return uint8(c.readSlow(la, 1))
+}
+
+func (c *CPU) lread16(la uint32) uint16 {
+	e := &c.tlb.Read[c.tlbUser()][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == uint64(la>>12)+1 && la&0xFFF <= 0xFFE {
+		c.tlb.Hits++
+		return binary.LittleEndian.Uint16(c.ram[e.Page|uint64(la&0xFFF):])
+	}
+	return uint16(c.readSlow(la, 2))
+}
+
+func (c *CPU) lread32(la uint32) uint32 {
+	e := &c.tlb.Read[c.tlbUser()][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == uint64(la>>12)+1 && la&0xFFF <= 0xFFC {
+		c.tlb.Hits++
+		return binary.LittleEndian.Uint32(c.ram[e.Page|uint64(la&0xFFF):])
+	}
+	return uint32(c.readSlow(la, 4))
+}
+
+func (c *CPU) lwrite8(la uint32, v uint8) {
+	e := &c.tlb.Write[c.tlbUser()][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == uint64(la>>12)+1 {
+		c.tlb.Hits++
+		c.ram[e.Page|uint64(la&0xFFF)] = v
+		return
+	}
+	c.writeSlow(la, 1, uint64(v))
+}
+
+func (c *CPU) lwrite16(la uint32, v uint16) {
+	e := &c.tlb.Write[c.tlbUser()][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == uint64(la>>12)+1 && la&0xFFF <= 0xFFE {
+		c.tlb.Hits++
+		binary.LittleEndian.PutUint16(c.ram[e.Page|uint64(la&0xFFF):], v)
+		return
+	}
+	c.writeSlow(la, 2, uint64(v))
+}
+
+func (c *CPU) lwrite32(la uint32, v uint32) {
+	e := &c.tlb.Write[c.tlbUser()][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == uint64(la>>12)+1 && la&0xFFF <= 0xFFC {
+		c.tlb.Hits++
+		binary.LittleEndian.PutUint32(c.ram[e.Page|uint64(la&0xFFF):], v)
+		return
+	}
+	c.writeSlow(la, 4, uint64(v))
+}
+
+// readSlow handles TLB misses, page-crossing accesses and MMIO.
+func (c *CPU) readSlow(la uint32, size int) uint64 {
+	var buf [8]byte
+	if int(la&0xFFF)+size > 0x1000 {
+		// Split at the page boundary; both pages are checked before use.
+		n := 0x1000 - int(la&0xFFF)
+		pa1 := c.physR(la)
+		pa2 := c.physR(la + uint32(n))
+		c.mem.Read(pa1, buf[:n])
+		c.mem.Read(pa2, buf[n:size])
+	} else {
+		c.mem.Read(c.physR(la), buf[:size])
+	}
+	return binary.LittleEndian.Uint64(buf[:])
+}
+
+func (c *CPU) writeSlow(la uint32, size int, v uint64) {
+	var buf [8]byte
+	binary.LittleEndian.PutUint64(buf[:], v)
+	if int(la&0xFFF)+size > 0x1000 {
+		n := 0x1000 - int(la&0xFFF)
+		pa1 := c.physW(la)
+		pa2 := c.physW(la + uint32(n))
+		c.mem.Write(pa1, buf[:n])
+		c.mem.Write(pa2, buf[n:size])
+	} else {
+		c.mem.Write(c.physW(la), buf[:size])
+	}
+}
+
+// Segmented accessors: seg:off → linear → memory.
+
+func (c *CPU) read8(s int, off uint32) uint8   { return c.lread8(c.linR(s, off, 1)) }
+func (c *CPU) read16(s int, off uint32) uint16 { return c.lread16(c.linR(s, off, 2)) }
+func (c *CPU) read32(s int, off uint32) uint32 { return c.lread32(c.linR(s, off, 4)) }
+func (c *CPU) write8(s int, off uint32, v uint8) {
+	c.lwrite8(c.linW(s, off, 1), v)
+}
+func (c *CPU) write16(s int, off uint32, v uint16) {
+	c.lwrite16(c.linW(s, off, 2), v)
+}
+func (c *CPU) write32(s int, off uint32, v uint32) {
+	c.lwrite32(c.linW(s, off, 4), v)
+}
+
+// readSize and writeSize access 1, 2 or 4 bytes.
+func (c *CPU) readSize(s int, off uint32, size uint8) uint32 {
+	switch size {
+	case 1:
+		return uint32(c.read8(s, off))
+	case 2:
+		return uint32(c.read16(s, off))
+	}
+	return c.read32(s, off)
+}
+
+func (c *CPU) writeSize(s int, off uint32, size uint8, v uint32) {
+	switch size {
+	case 1:
+		c.write8(s, off, uint8(v))
+	case 2:
+		c.write16(s, off, uint16(v))
+	default:
+		c.write32(s, off, v)
+	}
+}
+
+// System accesses (descriptor tables, TSS) are supervisor accesses whatever
+// the CPL (SDM Vol. 3A §4.6.1, "implicit supervisor-mode accesses").
+func (c *CPU) sysRead(la uint32, size int) uint64 {
+	var buf [8]byte
+	for i := 0; i < size; i++ {
+		a := la + uint32(i)
+		pa := mmu.GPA(a)
+		if c.CR0&CR0PG != 0 {
+			pa = c.translate(a, false, false, false)
+		}
+		c.mem.Read(pa, buf[i:i+1])
+	}
+	return binary.LittleEndian.Uint64(buf[:])
+}
+
+func (c *CPU) sysWrite(la uint32, size int, v uint64) {
+	var buf [8]byte
+	binary.LittleEndian.PutUint64(buf[:], v)
+	for i := 0; i < size; i++ {
+		a := la + uint32(i)
+		pa := mmu.GPA(a)
+		if c.CR0&CR0PG != 0 {
+			pa = c.translate(a, true, false, false)
+		}
+		c.mem.Write(pa, buf[i:i+1])
+	}
+}
+
+// FlushTLB empties the shadow TLB (CR3 write without global pages, mode changes).
+func (c *CPU) FlushTLB() { c.tlb.Flush(false) }

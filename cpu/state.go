@@ -1,0 +1,185 @@
+// Package cpu is the virtual x86 CPU: architectural state, the translator
+// (decode once into cached blocks of pre-decoded operations), instruction
+// semantics and exception delivery. It knows no device: it reaches the machine
+// through mmu.Memory and the small interfaces in this file.
+package cpu
+
+// Register numbers in encoding order (SDM Vol. 2A §2.1.5, Table 2-2).
+const (
+	EAX = iota
+	ECX
+	EDX
+	EBX
+	ESP
+	EBP
+	ESI
+	EDI
+)
+
+// Segment register numbers in encoding order (SDM Vol. 2A §3.1.1.3, Sreg).
+const (
+	ES = iota
+	CS
+	SS
+	DS
+	FS
+	GS
+)
+
+// EFLAGS bits (SDM Vol. 1 §3.4.3).
+const (
+	FlagCF   = 1 << 0
+	FlagPF   = 1 << 2
+	FlagAF   = 1 << 4
+	FlagZF   = 1 << 6
+	FlagSF   = 1 << 7
+	FlagTF   = 1 << 8
+	FlagIF   = 1 << 9
+	FlagDF   = 1 << 10
+	FlagOF   = 1 << 11
+	FlagIOPL = 3 << 12
+	FlagNT   = 1 << 14
+	FlagRF   = 1 << 16
+	FlagVM   = 1 << 17
+	FlagAC   = 1 << 18
+	FlagVIF  = 1 << 19
+	FlagVIP  = 1 << 20
+	FlagID   = 1 << 21
+
+	// ArithFlags are the six status flags that arithmetic sets.
+	ArithFlags = FlagCF | FlagPF | FlagAF | FlagZF | FlagSF | FlagOF
+)
+
+// Control-register bits (SDM Vol. 3A §2.5).
+const (
+	CR0PE = 1 << 0
+	CR0MP = 1 << 1
+	CR0EM = 1 << 2
+	CR0TS = 1 << 3
+	CR0ET = 1 << 4
+	CR0NE = 1 << 5
+	CR0WP = 1 << 16
+	CR0AM = 1 << 18
+	CR0NW = 1 << 29
+	CR0CD = 1 << 30
+	CR0PG = 1 << 31
+
+	CR4VME = 1 << 0
+	CR4PVI = 1 << 1
+	CR4TSD = 1 << 2
+	CR4DE  = 1 << 3
+	CR4PSE = 1 << 4
+	CR4PAE = 1 << 5
+	CR4PGE = 1 << 7
+)
+
+// Segment is a segment register with its hidden descriptor cache
+// (SDM Vol. 3A §3.4.3). Access holds descriptor bits 40–47 in its low byte
+// (type, S, DPL, P) and bits 52–55 in bits 12–15 (AVL, L, D/B, G), the layout
+// VMX and KVM use.
+type Segment struct {
+	Selector uint16
+	Base     uint64
+	Limit    uint32 // expanded to bytes
+	Access   uint16
+}
+
+// Descriptor-cache access bits.
+const (
+	AccAccessed = 1 << 0
+	AccWritable = 1 << 1 // data: writable; code: readable
+	AccExpDown  = 1 << 2 // data: expand-down; code: conforming
+	AccCode     = 1 << 3
+	AccS        = 1 << 4 // code or data (not system)
+	AccDPLShift = 5
+	AccP        = 1 << 7
+	AccL        = 1 << 13
+	AccDB       = 1 << 14
+	AccG        = 1 << 15
+)
+
+// DPL returns the descriptor privilege level.
+func (s *Segment) DPL() int { return int(s.Access>>AccDPLShift) & 3 }
+
+// DTR is a descriptor-table register (GDTR, IDTR).
+type DTR struct {
+	Base  uint64
+	Limit uint16
+}
+
+// State is the architectural state that both engines load and store.
+type State struct {
+	GPR    [8]uint64 // EAX ECX EDX EBX ESP EBP ESI EDI
+	EIP    uint64
+	EFLAGS uint64
+	Seg    [6]Segment // ES CS SS DS FS GS
+	LDTR   Segment
+	TR     Segment
+	GDTR   DTR
+	IDTR   DTR
+	CR0    uint64
+	CR2    uint64
+	CR3    uint64
+	CR4    uint64
+	DR     [8]uint64
+	EFER   uint64
+	TSC    uint64
+	// SysenterCS, SysenterESP, SysenterEIP are the SYSENTER MSRs (SDM Vol. 2B SYSENTER).
+	SysenterCS, SysenterESP, SysenterEIP uint64
+	Halted                               bool
+}
+
+// RealModeSegment returns a real-mode segment cache for selector sel
+// (SDM Vol. 3A §20.1.1: base = selector × 16, limit 64 KiB).
+func RealModeSegment(sel uint16) Segment {
+	return Segment{Selector: sel, Base: uint64(sel) << 4, Limit: 0xFFFF, Access: AccP | AccS | AccWritable | AccAccessed}
+}
+
+// ResetState is the state after RESET, except that CS:IP is given
+// (SDM Vol. 3A §9.1.1, Table 9-1).
+func ResetState(cs, ip uint16) State {
+	var s State
+	for i := range s.Seg {
+		s.Seg[i] = RealModeSegment(0)
+	}
+	s.Seg[CS] = RealModeSegment(cs)
+	s.Seg[CS].Access |= AccCode
+	s.EIP = uint64(ip)
+	s.EFLAGS = 2
+	s.CR0 = CR0ET | CR0CD | CR0NW
+	s.GDTR.Limit = 0xFFFF
+	s.IDTR.Limit = 0xFFFF
+	s.LDTR = Segment{Limit: 0xFFFF, Access: AccP | 2}
+	s.TR = Segment{Limit: 0xFFFF, Access: AccP | 11}
+	return s
+}
+
+// FlatProtectedState is the state that multiboot and ELF loaders hand a
+// 32-bit kernel: protected mode, paging off, flat 4 GiB code (selector 0x10)
+// and data (0x18) segments, interrupts off (Multiboot 0.6.96 §3.2).
+func FlatProtectedState(entry uint32) State {
+	s := ResetState(0, 0)
+	code := Segment{Selector: 0x10, Limit: 0xFFFFFFFF, Access: AccP | AccS | AccCode | AccWritable | AccAccessed | AccDB | AccG}
+	data := Segment{Selector: 0x18, Limit: 0xFFFFFFFF, Access: AccP | AccS | AccWritable | AccAccessed | AccDB | AccG}
+	for i := range s.Seg {
+		s.Seg[i] = data
+	}
+	s.Seg[CS] = code
+	s.CR0 = CR0PE | CR0ET
+	s.EIP = uint64(entry)
+	return s
+}
+
+// IO is the port-I/O space as the CPU sees it.
+type IO interface {
+	In(port uint16, size int) uint32
+	Out(port uint16, size int, v uint32)
+}
+
+// Interrupts is the CPU's INTR line and interrupt-acknowledge cycle.
+type Interrupts interface {
+	// Pending reports whether a maskable interrupt is waiting.
+	Pending() bool
+	// Acknowledge returns the vector of the interrupt being taken.
+	Acknowledge() uint8
+}

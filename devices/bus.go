@@ -1,0 +1,109 @@
+// Package devices holds the machine's buses and the device models that both
+// engines share: the interpreter reaches them by direct calls, KVM through exits.
+// It imports no hv.
+package devices
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Device is one register window on a bus. The bus hands it the offset of the
+// access from the start of its range, never the absolute address, and a data
+// slice of the access width (1, 2, 4 or 8 bytes).
+type Device interface {
+	Read(offset uint64, data []byte)
+	Write(offset uint64, data []byte)
+}
+
+// IRQSink receives interrupt-line changes from devices (the PIC, later the
+// IOAPIC). Edge-triggered devices raise then lower the line.
+type IRQSink interface {
+	SetIRQ(irq int, level bool)
+}
+
+type busRange struct {
+	base, size uint64
+	name       string
+	dev        Device
+}
+
+// Bus maps address ranges to devices. It refuses overlapping ranges.
+type Bus struct {
+	name   string
+	ranges []busRange // sorted by base
+	// last caches the range of the previous access: guests hit the same device in runs.
+	last int
+}
+
+// NewBus returns an empty bus; name appears in errors ("pio", "mmio").
+func NewBus(name string) *Bus { return &Bus{name: name} }
+
+// Register maps [base, base+size) to dev. It fails on an empty range or one
+// that overlaps a range already registered.
+func (b *Bus) Register(base, size uint64, name string, dev Device) error {
+	if size == 0 || base+size < base {
+		return fmt.Errorf("%s bus: %s: bad range %#x+%#x", b.name, name, base, size)
+	}
+	i := sort.Search(len(b.ranges), func(i int) bool { return b.ranges[i].base >= base })
+	if i > 0 {
+		if p := b.ranges[i-1]; p.base+p.size > base {
+			return fmt.Errorf("%s bus: %s at %#x+%#x overlaps %s at %#x+%#x", b.name, name, base, size, p.name, p.base, p.size)
+		}
+	}
+	if i < len(b.ranges) {
+		if n := b.ranges[i]; base+size > n.base {
+			return fmt.Errorf("%s bus: %s at %#x+%#x overlaps %s at %#x+%#x", b.name, name, base, size, n.name, n.base, n.size)
+		}
+	}
+	b.ranges = append(b.ranges, busRange{})
+	copy(b.ranges[i+1:], b.ranges[i:])
+	b.ranges[i] = busRange{base: base, size: size, name: name, dev: dev}
+	b.last = 0
+	return nil
+}
+
+// find returns the index of the range that holds addr, or -1.
+func (b *Bus) find(addr uint64) int {
+	if b.last < len(b.ranges) {
+		if r := &b.ranges[b.last]; addr-r.base < r.size {
+			return b.last
+		}
+	}
+	i := sort.Search(len(b.ranges), func(i int) bool { return b.ranges[i].base+b.ranges[i].size > addr })
+	if i < len(b.ranges) && addr >= b.ranges[i].base {
+		b.last = i
+		return i
+	}
+	return -1
+}
+
+// Read performs a read at addr; it reports false if no device claims it.
+func (b *Bus) Read(addr uint64, data []byte) bool {
+	i := b.find(addr)
+	if i < 0 {
+		return false
+	}
+	r := &b.ranges[i]
+	r.dev.Read(addr-r.base, data)
+	return true
+}
+
+// Write performs a write at addr; it reports false if no device claims it.
+func (b *Bus) Write(addr uint64, data []byte) bool {
+	i := b.find(addr)
+	if i < 0 {
+		return false
+	}
+	r := &b.ranges[i]
+	r.dev.Write(addr-r.base, data)
+	return true
+}
+
+// Name returns the name of the device at addr, or "" (for statistics).
+func (b *Bus) Name(addr uint64) string {
+	if i := b.find(addr); i >= 0 {
+		return b.ranges[i].name
+	}
+	return ""
+}

@@ -1,0 +1,12 @@
+module github.com/gemu-project/gemu
+
+go 1.26.8
+
+require (
+	github.com/google/go-cmp v0.7.0
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/arch v0.33.0
+	golang.org/x/sys v0.50.0
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

@@ -1,0 +1,55 @@
+// Package hv is the hypervisor: it builds a Machine from a Config, runs its
+// vCPU, handles what the engine stops for (halt, shutdown, debug exit,
+// limits) and keeps the statistics that every mode reports.
+package hv
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config describes a machine and how to run it.
+type Config struct {
+	Kernel  string // kernel image: multiboot, ELF32 or flat binary
+	Initrd  string // multiboot module (the first one)
+	Append  string // kernel command line
+	Disk    string // raw disk image on the primary IDE channel
+	MemSize uint64 // bytes of RAM
+
+	// Demo is the image booted when neither Kernel nor Disk is given.
+	Demo []byte
+
+	SerialOut io.Writer // guest serial output; nil discards it
+	SerialIn  io.Reader // guest serial input; nil means none
+	Trace     io.Writer // disassembled trace of every instruction, or nil
+
+	MaxInstructions uint64        // stop after this many instructions (0: no limit)
+	Timeout         time.Duration // stop after this much host time (0: none)
+}
+
+// ParseMemSize parses QEMU-style sizes: "64M", "1G", "65536K", or bytes.
+func ParseMemSize(s string) (uint64, error) {
+	t := strings.TrimSpace(strings.ToUpper(s))
+	mult := uint64(1 << 20) // a bare number is MiB, as in QEMU's -m
+	switch {
+	case strings.HasSuffix(t, "K"):
+		mult, t = 1<<10, t[:len(t)-1]
+	case strings.HasSuffix(t, "M"):
+		mult, t = 1<<20, t[:len(t)-1]
+	case strings.HasSuffix(t, "G"):
+		mult, t = 1<<30, t[:len(t)-1]
+	case strings.HasSuffix(t, "B"):
+		mult, t = 1, t[:len(t)-1]
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("bad memory size %q (want e.g. 64M or 1G)", s)
+	}
+	if n > (1<<40)/mult {
+		return 0, fmt.Errorf("memory size %q is too large", s)
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,297 @@
+package hv
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gemu-project/gemu/cpu"
+	"github.com/gemu-project/gemu/devices"
+	"github.com/gemu-project/gemu/firmware"
+	"github.com/gemu-project/gemu/mmu"
+)
+
+// How the run ended.
+type ExitKind int
+
+const (
+	ExitDebugPort    ExitKind = iota // the guest wrote to the debug-exit port
+	ExitPowerOff                     // halted with interrupts disabled
+	ExitReset                        // reset line or triple fault
+	ExitInstructions                 // --max-instructions reached
+	ExitTimeout                      // --timeout reached
+)
+
+func (k ExitKind) String() string {
+	return [...]string{"debug-exit port", "power off (halted with interrupts disabled)", "reset", "instruction limit", "timeout"}[k]
+}
+
+// Result is the outcome of Machine.Run.
+type Result struct {
+	Kind   ExitKind
+	Status int    // the process exit status QEMU would give
+	Detail string // e.g. the triple-fault location
+	Stats  Stats
+}
+
+// Stats are the figures every engine reports.
+type Stats struct {
+	Instructions     uint64
+	Elapsed          time.Duration
+	BlocksTranslated uint64
+	BlocksInvalidated uint64
+	TLBHits          uint64
+	TLBMisses        uint64
+	TLBFlushes       uint64
+	Exceptions       uint64
+	Interrupts       uint64
+	PortIO           []devices.PortCount
+}
+
+// MIPS is guest instructions per microsecond of host time.
+func (s Stats) MIPS() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Instructions) / s.Elapsed.Seconds() / 1e6
+}
+
+// Machine is one virtual PC.
+type Machine struct {
+	cfg  Config
+	Mem  *mmu.Memory
+	PC   *devices.PC
+	CPU  *cpu.CPU
+	Boot *firmware.BootInfo
+	disk *devices.FileBackend
+
+	exit     *Result // set by the debug-exit port or the reset line
+	start    time.Time
+}
+
+// sliceInstructions bounds how long the CPU runs between device polls: at
+// 150 MIPS it is about 130 µs, well under a 1 kHz timer period.
+const sliceInstructions = 20000
+
+// New builds a machine: memory, devices, firmware and the vCPU.
+func New(cfg Config) (*Machine, error) {
+	if cfg.MemSize == 0 {
+		cfg.MemSize = 64 << 20
+	}
+	mem, err := mmu.NewMemory(cfg.MemSize)
+	if err != nil {
+		return nil, err
+	}
+	m := &Machine{cfg: cfg, Mem: mem}
+	var disk devices.BlockBackend
+	if cfg.Disk != "" {
+		fb, err := devices.OpenFileBackend(cfg.Disk, false)
+		if err != nil {
+			return nil, err
+		}
+		m.disk = fb
+		disk = fb
+	}
+	pc, err := devices.NewPC(devices.PCConfig{
+		MemSize:   cfg.MemSize,
+		SerialOut: cfg.SerialOut,
+		Disk:      disk,
+		Reset:     m.onReset,
+		Exit:      m.onDebugExit,
+	})
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.PC = pc
+	m.CPU = cpu.New(mem, pc, pc.PIC)
+
+	var st cpu.State
+	switch {
+	case cfg.Kernel != "":
+		img, err := os.ReadFile(cfg.Kernel)
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("kernel: %w", err)
+		}
+		opts := firmware.Options{Name: cfg.Kernel, Cmdline: cfg.Append}
+		if cfg.Initrd != "" {
+			mod, err := os.ReadFile(cfg.Initrd)
+			if err != nil {
+				m.Close()
+				return nil, fmt.Errorf("initrd: %w", err)
+			}
+			opts.Modules = append(opts.Modules, firmware.Module{Name: cfg.Initrd, Data: mod, Cmdline: cfg.Initrd})
+		}
+		st, m.Boot, err = firmware.Load(mem, img, opts)
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+	case cfg.Disk != "":
+		st, err = firmware.InstallBIOS(mem, cfg.MemSize, true)
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+	default:
+		if len(cfg.Demo) == 0 {
+			m.Close()
+			return nil, errors.New("nothing to boot: give --kernel or --disk")
+		}
+		st, m.Boot, err = firmware.Load(mem, cfg.Demo, firmware.Options{Name: "demo guest", Cmdline: cfg.Append})
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	m.CPU.SetState(&st)
+	if cfg.SerialIn != nil {
+		go m.readSerial(cfg.SerialIn)
+	}
+	if cfg.Trace != nil {
+		w := cfg.Trace
+		m.CPU.Trace = func(c *cpu.CPU, eip uint32, text string) {
+			s := c.State()
+			fmt.Fprintf(w, "%04x:%08x  %-40s eax=%08x ebx=%08x ecx=%08x edx=%08x esp=%08x fl=%08x\n",
+				s.Seg[cpu.CS].Selector, eip, text, s.GPR[cpu.EAX], s.GPR[cpu.EBX], s.GPR[cpu.ECX], s.GPR[cpu.EDX], s.GPR[cpu.ESP], s.EFLAGS)
+		}
+	}
+	return m, nil
+}
+
+// Close releases the machine's files.
+func (m *Machine) Close() error {
+	if m.disk != nil {
+		return m.disk.Close()
+	}
+	return nil
+}
+
+func (m *Machine) readSerial(r io.Reader) {
+	buf := make([]byte, 256)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			m.PC.COM1.Input(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// onDebugExit is QEMU's isa-debug-exit: status (v<<1)|1.
+func (m *Machine) onDebugExit(status int) {
+	if m.exit == nil {
+		m.exit = &Result{Kind: ExitDebugPort, Status: status}
+	}
+	m.CPU.RequestStop()
+}
+
+// onReset ends the run: like QEMU with -no-reboot, a reset stops the machine.
+func (m *Machine) onReset() {
+	if m.exit == nil {
+		m.exit = &Result{Kind: ExitReset, Status: 0, Detail: "the guest reset the machine"}
+	}
+	m.CPU.RequestStop()
+}
+
+// Run runs the guest until it exits, and returns how it ended.
+func (m *Machine) Run() (Result, error) {
+	m.start = time.Now()
+	var deadline time.Time
+	if m.cfg.Timeout > 0 {
+		deadline = m.start.Add(m.cfg.Timeout)
+	}
+	c := m.CPU
+	for {
+		now := m.clockNow()
+		next := m.PC.Advance(now)
+		m.PC.Poll()
+		budget := uint64(sliceInstructions)
+		if lim := m.cfg.MaxInstructions; lim > 0 {
+			done := c.Stats.Instructions
+			if done >= lim {
+				return m.finish(Result{Kind: ExitInstructions, Status: 3, Detail: fmt.Sprintf("stopped after %d instructions", done)}), nil
+			}
+			budget = min(budget, lim-done)
+		}
+		reason, err := c.Run(budget)
+		if m.exit != nil {
+			return m.finish(*m.exit), nil
+		}
+		switch reason {
+		case cpu.StopShutdown:
+			return m.finish(Result{Kind: ExitReset, Status: 0, Detail: err.Error()}), nil
+		case cpu.StopHalt:
+			if !c.InterruptsEnabled() {
+				return m.finish(Result{Kind: ExitPowerOff, Status: 0}), nil
+			}
+			m.waitForInterrupt(next)
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return m.finish(Result{Kind: ExitTimeout, Status: 3, Detail: fmt.Sprintf("timed out after %v", m.cfg.Timeout)}), nil
+		}
+	}
+}
+
+func (m *Machine) clockNow() time.Duration { return time.Since(m.start) }
+
+// waitForInterrupt sleeps while the CPU is halted, until the next timer
+// deadline or serial input, in small steps so that input is seen promptly.
+func (m *Machine) waitForInterrupt(next time.Duration) {
+	for m.CPU.Halted() {
+		now := m.clockNow()
+		next = m.PC.Advance(now)
+		m.PC.Poll()
+		if m.PC.PIC.Pending() {
+			return
+		}
+		d := next - now
+		if d > time.Millisecond {
+			d = time.Millisecond
+		}
+		if d > 0 {
+			time.Sleep(d)
+		}
+	}
+}
+
+func (m *Machine) finish(r Result) Result {
+	r.Stats = m.Stats()
+	return r
+}
+
+// Stats returns the machine's figures so far.
+func (m *Machine) Stats() Stats {
+	c := m.CPU
+	t := c.TLBStats()
+	return Stats{
+		Instructions:      c.Stats.Instructions,
+		Elapsed:           time.Since(m.start),
+		BlocksTranslated:  c.Stats.BlocksTranslated,
+		BlocksInvalidated: c.Stats.BlocksInvalidated,
+		TLBHits:           t.Hits,
+		TLBMisses:         t.Misses,
+		TLBFlushes:        t.FlushCR3 + t.FlushINVLPG + t.FlushCR0CR4 + t.FlushAll,
+		Exceptions:        c.Stats.Exceptions,
+		Interrupts:        c.Stats.Interrupts,
+		PortIO:            m.PC.PortCounts(),
+	}
+}
+
+// WriteStats prints the statistics as text.
+func (s Stats) Write(w io.Writer) {
+	fmt.Fprintf(w, "instructions      %d\n", s.Instructions)
+	fmt.Fprintf(w, "elapsed           %v\n", s.Elapsed.Round(time.Microsecond))
+	fmt.Fprintf(w, "guest MIPS        %.1f\n", s.MIPS())
+	fmt.Fprintf(w, "blocks translated %d (invalidated %d)\n", s.BlocksTranslated, s.BlocksInvalidated)
+	fmt.Fprintf(w, "TLB               %d hits, %d misses, %d flushes\n", s.TLBHits, s.TLBMisses, s.TLBFlushes)
+	fmt.Fprintf(w, "exceptions        %d, interrupts %d\n", s.Exceptions, s.Interrupts)
+	for _, p := range s.PortIO {
+		fmt.Fprintf(w, "port %#06x %-10s %d\n", p.Port, p.Name, p.Count)
+	}
+}

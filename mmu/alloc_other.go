@@ -1,0 +1,5 @@
+//go:build !linux
+
+package mmu
+
+func allocRAM(size uint64) ([]byte, error) { return make([]byte, size), nil }
