@@ -41,7 +41,7 @@ var aluLazy = [8]lazyOp{lzAdd, lzLogic, lzAdc, lzSbb, lzLogic, lzSub, lzLogic, l
 
 // aluFlags records the flags of an ALU operation.
 func (c *CPU) aluFlags(op uint8, size uint8, a, b, res uint32, cin bool) {
-	c.lz = lazyFlags{op: aluLazy[op], size: size, cin: cin, a: uint64(a), b: uint64(b), res: uint64(res)}
+	c.setLazy(aluLazy[op], size, cin, uint64(a), uint64(b), uint64(res))
 }
 
 func (c *CPU) aluOp(in *inst, a, b uint32) (uint32, bool) {
@@ -120,11 +120,11 @@ func testEI(c *CPU, in *inst) {
 }
 
 func (c *CPU) incFlags(size uint8, a, r uint32) {
-	c.lz = lazyFlags{op: lzInc, size: size, cin: c.cf(), a: uint64(a), b: 1, res: uint64(r)}
+	c.setLazy(lzInc, size, c.cf(), uint64(a), 1, uint64(r))
 }
 
 func (c *CPU) decFlags(size uint8, a, r uint32) {
-	c.lz = lazyFlags{op: lzDec, size: size, cin: c.cf(), a: uint64(a), b: 1, res: uint64(r)}
+	c.setLazy(lzDec, size, c.cf(), uint64(a), 1, uint64(r))
 }
 
 func incReg(c *CPU, in *inst) {

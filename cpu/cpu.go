@@ -45,27 +45,27 @@ type CPU struct {
 	eflags uint32 // all flags but the arithmetic ones, which are lazy (flags.go)
 	lz     lazyFlags
 
-	Seg    [6]Segment
-	LDTR   Segment
-	TR     Segment
-	GDTR   DTR
-	IDTR   DTR
-	CR0    uint32
-	CR2    uint32
-	CR3    uint32
-	CR4    uint32
-	DR     [8]uint32
-	EFER   uint64
-	tscOff uint64
+	Seg      [6]Segment
+	LDTR     Segment
+	TR       Segment
+	GDTR     DTR
+	IDTR     DTR
+	CR0      uint32
+	CR2      uint32
+	CR3      uint32
+	CR4      uint32
+	DR       [8]uint32
+	EFER     uint64
+	tscOff   uint64
 	sysenter struct{ cs, esp, eip uint32 }
 
-	segck   [6]segCheck
-	trapDB  bool // a single-step #DB is being delivered
-	cpl     int
-	pmode   bool // CR0.PE and not virtual-8086
-	codeD   bool // CS.D: 32-bit default operand and address size
-	stackB  bool // SS.B: 32-bit stack pointer
-	halted  bool
+	segck  [6]segCheck
+	trapDB bool // a single-step #DB is being delivered
+	cpl    int
+	pmode  bool // CR0.PE and not virtual-8086
+	codeD  bool // CS.D: 32-bit default operand and address size
+	stackB bool // SS.B: 32-bit stack pointer
+	halted bool
 	// inhibit delays interrupts by one instruction after STI, MOV SS and POP SS
 	// (SDM Vol. 3A §6.8.3).
 	inhibit bool

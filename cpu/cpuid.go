@@ -19,12 +19,12 @@ const (
 // Model is the processor gemu presents: an i686-class integer core without
 // x87 (not emulated yet), with 4 MiB pages and global pages.
 var Model = struct {
-	Vendor               string
-	Family, Model, Step  uint32
-	FeaturesEDX          uint32
-	FeaturesECX          uint32
-	MaxLeaf, MaxExtLeaf  uint32
-	BrandString          string
+	Vendor              string
+	Family, Model, Step uint32
+	FeaturesEDX         uint32
+	FeaturesECX         uint32
+	MaxLeaf, MaxExtLeaf uint32
+	BrandString         string
 }{
 	Vendor:      "GenuineIntel",
 	Family:      6,

@@ -39,9 +39,9 @@ const (
 type decodeResult int
 
 const (
-	decOK decodeResult = iota
-	decUD              // invalid opcode: the instruction raises #UD when executed
-	decFetchFault      // the bytes cannot be fetched (page fault)
+	decOK         decodeResult = iota
+	decUD                      // invalid opcode: the instruction raises #UD when executed
+	decFetchFault              // the bytes cannot be fetched (page fault)
 )
 
 // fetcher gives the translator the bytes of guest code.
@@ -51,12 +51,12 @@ type fetcher interface {
 
 // decoder state for one instruction.
 type decoder struct {
-	f     fetcher
-	pos   uint32 // offset in CS
-	start uint32
-	ok    bool
+	f      fetcher
+	pos    uint32 // offset in CS
+	start  uint32
+	ok     bool
 	code32 bool
-	count int
+	count  int
 }
 
 func (d *decoder) u8() uint8 {
@@ -237,6 +237,7 @@ prefixes:
 		in.reg = uint8(op & 7)
 	}
 	in.sub = desc.sub
+	specialize(in)
 	return decOK
 }
 

@@ -29,8 +29,12 @@ func sizeMask(size uint8) uint64 { return 1<<(uint64(size)*8) - 1 }
 func signBit(size uint8) uint64  { return 1 << (uint64(size)*8 - 1) }
 
 // setLazy records a flag-setting operation.
-func (c *CPU) setLazy(op lazyOp, size uint8, a, b, res uint64) {
-	c.lz = lazyFlags{op: op, size: size, a: a, b: b, res: res}
+// Fields are stored one by one: a struct literal would be built in a
+// temporary and copied with wide moves that stall store forwarding.
+func (c *CPU) setLazy(op lazyOp, size uint8, cin bool, a, b, res uint64) {
+	l := &c.lz
+	l.op, l.size, l.cin = op, size, cin
+	l.a, l.b, l.res = a, b, res
 }
 
 func (c *CPU) cf() bool {

@@ -149,18 +149,8 @@ func (c *CPU) interrupt(vector uint8, src intSource, code uint32, hasCode bool, 
 	if newCPL < c.cpl {
 		// Inner privilege: switch to the stack of newCPL from the TSS (§6.12.1).
 		oldSS, oldESP := c.Seg[SS].Selector, uint32(c.R[ESP])
-		ssSel, esp := c.tssStack(newCPL)
-		ssd := c.checkTSSStack(ssSel, newCPL)
 		fromVM := c.eflags&FlagVM != 0
-		c.cpl = newCPL
-		c.Seg[SS] = ssd.segment(ssSel)
-		c.stackB = ssd&(1<<54) != 0
-		c.updateSegCheck(SS)
-		if c.stackB {
-			c.R[ESP] = uint64(esp)
-		} else {
-			c.setSP(esp)
-		}
+		c.switchToInnerStack(newCPL)
 		if fromVM {
 			c.push(size, uint32(c.Seg[GS].Selector))
 			c.push(size, uint32(c.Seg[FS].Selector))
@@ -479,17 +469,7 @@ func (c *CPU) farCall(sel uint16, eip uint32, size uint8, next uint32) {
 		for i := 0; i < n; i++ {
 			params[i] = c.peek(gsize, uint32(i)*uint32(gsize))
 		}
-		ssSel, esp := c.tssStack(newCPL)
-		ssd := c.checkTSSStack(ssSel, newCPL)
-		c.cpl = newCPL
-		c.Seg[SS] = ssd.segment(ssSel)
-		c.stackB = ssd&(1<<54) != 0
-		c.updateSegCheck(SS)
-		if c.stackB {
-			c.R[ESP] = uint64(esp)
-		} else {
-			c.setSP(esp)
-		}
+		c.switchToInnerStack(newCPL)
 		c.push(gsize, uint32(oldSS))
 		c.push(gsize, oldESP)
 		for i := n - 1; i >= 0; i-- {
@@ -524,18 +504,7 @@ func opRETF(c *CPU, in *inst) {
 		c.setSP(c.sp() + 2*uint32(size) + imm)
 		return
 	}
-	if sel&^3 == 0 {
-		c.gp(0)
-	}
-	d, addr := c.readDesc(sel, ExcGP)
-	code := uint32(sel &^ 3)
-	rpl := int(sel & 3)
-	if !d.code() || rpl < c.cpl || (d.conforming() && d.dpl() > rpl) || (!d.conforming() && d.dpl() != rpl) {
-		c.gp(code)
-	}
-	if !d.present() {
-		c.raise(ExcNP, code, true)
-	}
+	d, addr, rpl := c.returnCS(sel)
 	if eip > d.limit() {
 		c.gp(0)
 	}
@@ -564,6 +533,40 @@ func opRETF(c *CPU, in *inst) {
 	c.nullifyOuter()
 	c.refreshSegChecks()
 	c.EIP = eip
+}
+
+// returnCS checks the code segment that RETF or IRET returns to
+// (SDM Vol. 2 RET, "RETURN-TO-OTHER-PRIVILEGE-LEVEL" and IRET).
+func (c *CPU) returnCS(sel uint16) (descriptor, uint32, int) {
+	if sel&^3 == 0 {
+		c.gp(0)
+	}
+	d, addr := c.readDesc(sel, ExcGP)
+	code := uint32(sel &^ 3)
+	rpl := int(sel & 3)
+	if !d.code() || rpl < c.cpl || (d.conforming() && d.dpl() > rpl) || (!d.conforming() && d.dpl() != rpl) {
+		c.gp(code)
+	}
+	if !d.present() {
+		c.raise(ExcNP, code, true)
+	}
+	return d, addr, rpl
+}
+
+// switchToInnerStack loads SS:ESP for privilege level pl from the TSS and
+// makes pl the CPL (SDM Vol. 3A §5.8.5 and §6.12.1).
+func (c *CPU) switchToInnerStack(pl int) {
+	ssSel, esp := c.tssStack(pl)
+	ssd := c.checkTSSStack(ssSel, pl)
+	c.cpl = pl
+	c.Seg[SS] = ssd.segment(ssSel)
+	c.stackB = ssd&(1<<54) != 0
+	c.updateSegCheck(SS)
+	if c.stackB {
+		c.R[ESP] = uint64(esp)
+	} else {
+		c.setSP(esp)
+	}
 }
 
 // checkOuterSS validates the stack segment of a return to privilege rpl.
@@ -631,18 +634,7 @@ func opIRET(c *CPU, in *inst) {
 		c.iretToV86(eip, sel, fl)
 		return
 	}
-	if sel&^3 == 0 {
-		c.gp(0)
-	}
-	d, addr := c.readDesc(sel, ExcGP)
-	code := uint32(sel &^ 3)
-	rpl := int(sel & 3)
-	if !d.code() || rpl < c.cpl || (d.conforming() && d.dpl() > rpl) || (!d.conforming() && d.dpl() != rpl) {
-		c.gp(code)
-	}
-	if !d.present() {
-		c.raise(ExcNP, code, true)
-	}
+	d, addr, rpl := c.returnCS(sel)
 	if size == 2 {
 		eip &= 0xFFFF
 	}

@@ -8,22 +8,22 @@ import (
 
 // Exception vectors (SDM Vol. 3A §6.3.1, Table 6-1).
 const (
-	ExcDE = 0
-	ExcDB = 1
+	ExcDE  = 0
+	ExcDB  = 1
 	ExcNMI = 2
-	ExcBP = 3
-	ExcOF = 4
-	ExcBR = 5
-	ExcUD = 6
-	ExcNM = 7
-	ExcDF = 8
-	ExcTS = 10
-	ExcNP = 11
-	ExcSS = 12
-	ExcGP = 13
-	ExcPF = 14
-	ExcMF = 16
-	ExcAC = 17
+	ExcBP  = 3
+	ExcOF  = 4
+	ExcBR  = 5
+	ExcUD  = 6
+	ExcNM  = 7
+	ExcDF  = 8
+	ExcTS  = 10
+	ExcNP  = 11
+	ExcSS  = 12
+	ExcGP  = 13
+	ExcPF  = 14
+	ExcMF  = 16
+	ExcAC  = 17
 )
 
 type fault struct {
@@ -58,9 +58,9 @@ func (c *CPU) segFault(seg int) {
 
 // segment offset checks, precomputed when a segment register is loaded.
 type segCheck struct {
-	lo, hi    uint32 // valid offsets [lo, hi]
-	readable  bool
-	writable  bool
+	lo, hi   uint32 // valid offsets [lo, hi]
+	readable bool
+	writable bool
 }
 
 // updateSegCheck recomputes the checks of segment register s

@@ -38,16 +38,16 @@ type Result struct {
 
 // Stats are the figures every engine reports.
 type Stats struct {
-	Instructions     uint64
-	Elapsed          time.Duration
-	BlocksTranslated uint64
+	Instructions      uint64
+	Elapsed           time.Duration
+	BlocksTranslated  uint64
 	BlocksInvalidated uint64
-	TLBHits          uint64
-	TLBMisses        uint64
-	TLBFlushes       uint64
-	Exceptions       uint64
-	Interrupts       uint64
-	PortIO           []devices.PortCount
+	TLBHits           uint64
+	TLBMisses         uint64
+	TLBFlushes        uint64
+	Exceptions        uint64
+	Interrupts        uint64
+	PortIO            []devices.PortCount
 }
 
 // MIPS is guest instructions per microsecond of host time.
@@ -67,8 +67,8 @@ type Machine struct {
 	Boot *firmware.BootInfo
 	disk *devices.FileBackend
 
-	exit     *Result // set by the debug-exit port or the reset line
-	start    time.Time
+	exit  *Result // set by the debug-exit port or the reset line
+	start time.Time
 }
 
 // sliceInstructions bounds how long the CPU runs between device polls: at

@@ -59,9 +59,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 type runFlags struct {
 	*flag.FlagSet
 	kernel, initrd, appendStr, disk, mem, serial, trace, mode, statsJSON string
-	maxInstr                                                              uint64
-	timeout                                                               flagDuration
-	stats                                                                 bool
+	maxInstr                                                             uint64
+	timeout                                                              flagDuration
+	stats                                                                bool
 }
 
 func newRunFlags(out io.Writer) *runFlags {
