@@ -5,9 +5,12 @@ package cpu
 // them once (specialize); the generic handlers stay the reference semantics
 // and the tests run both.
 
+// specializeOff turns specialization off (tests compare both paths).
+var specializeOff bool
+
 // specialize replaces a generic handler by a faster one for the same form.
 func specialize(in *inst) {
-	if in.size != 4 || in.lock || in.rep != 0 {
+	if specializeOff || in.size != 4 || in.lock || in.rep != 0 {
 		return
 	}
 	fn := in.fn
@@ -21,9 +24,9 @@ func specialize(in *inst) {
 		if same(fn, aluGE) {
 			dst, src = in.reg, in.rm
 		}
-		in.rm, in.reg = dst, src
 		if f := aluRR32[in.sub]; f != nil {
 			in.fn = f
+			in.rm, in.reg = dst, src
 		}
 	case same(fn, aluEI) && !in.mem:
 		if f := aluRI32[in.sub]; f != nil {
