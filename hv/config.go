@@ -14,7 +14,7 @@ import (
 // Config describes a machine and how to run it.
 type Config struct {
 	Kernel  string // kernel image: multiboot, ELF32 or flat binary
-	Initrd  string // multiboot module (the first one)
+	Initrd  string // multiboot modules, QEMU's syntax: "path args,path2" (",," is a comma)
 	Append  string // kernel command line
 	Disk    string // raw disk image on the primary IDE channel
 	MemSize uint64 // bytes of RAM

@@ -124,3 +124,8 @@ func TestParseMemSize(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+func TestSplitModules(t *testing.T) {
+	require.Equal(t, []string{"a.bin x y", "b,c.bin"}, hv.SplitModules("a.bin x y,b,,c.bin"))
+	require.Nil(t, hv.SplitModules(""))
+}

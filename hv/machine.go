@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gemu-project/gemu/cpu"
@@ -116,14 +117,16 @@ func New(cfg Config) (*Machine, error) {
 			m.Close()
 			return nil, fmt.Errorf("kernel: %w", err)
 		}
-		opts := firmware.Options{Name: cfg.Kernel, Cmdline: cfg.Append}
-		if cfg.Initrd != "" {
-			mod, err := os.ReadFile(cfg.Initrd)
+		// Like QEMU, the multiboot command line is the kernel's path, then --append.
+		opts := firmware.Options{Name: cfg.Kernel, Cmdline: strings.TrimSpace(cfg.Kernel + " " + cfg.Append)}
+		for _, spec := range splitModules(cfg.Initrd) {
+			path, _, _ := strings.Cut(spec, " ")
+			mod, err := os.ReadFile(path)
 			if err != nil {
 				m.Close()
 				return nil, fmt.Errorf("initrd: %w", err)
 			}
-			opts.Modules = append(opts.Modules, firmware.Module{Name: cfg.Initrd, Data: mod, Cmdline: cfg.Initrd})
+			opts.Modules = append(opts.Modules, firmware.Module{Name: path, Data: mod, Cmdline: spec})
 		}
 		st, m.Boot, err = firmware.Load(mem, img, opts)
 		if err != nil {
@@ -294,4 +297,29 @@ func (s Stats) Write(w io.Writer) {
 	for _, p := range s.PortIO {
 		fmt.Fprintf(w, "port %#06x %-10s %d\n", p.Port, p.Name, p.Count)
 	}
+}
+
+// splitModules splits QEMU's -initrd list for multiboot: modules are
+// separated by commas (",," is a literal comma) and each is a path, then
+// optional arguments after a space that become the module's string.
+func splitModules(list string) []string {
+	if list == "" {
+		return nil
+	}
+	var mods []string
+	var cur strings.Builder
+	for i := 0; i < len(list); i++ {
+		if list[i] == ',' {
+			if i+1 < len(list) && list[i+1] == ',' {
+				cur.WriteByte(',')
+				i++
+				continue
+			}
+			mods = append(mods, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteByte(list[i])
+	}
+	return append(mods, cur.String())
 }

@@ -68,7 +68,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f := &runFlags{FlagSet: flag.NewFlagSet("gemu run", flag.ContinueOnError)}
 	f.SetOutput(out)
 	f.StringVar(&f.kernel, "kernel", "", "kernel `image` to boot (multiboot, ELF32 or flat binary)")
-	f.StringVar(&f.initrd, "initrd", "", "`file` handed to the kernel as its first multiboot module")
+	f.StringVar(&f.initrd, "initrd", "", "multiboot modules: `list` of \"path [args]\" separated by commas, as QEMU's -initrd")
 	f.StringVar(&f.appendStr, "append", "", "kernel command `line`")
 	f.StringVar(&f.disk, "disk", "", "raw disk `image` on the primary IDE channel; booted by the built-in BIOS without --kernel")
 	f.StringVar(&f.mem, "mem", "64M", "guest RAM `size` (K, M or G suffix)")

@@ -1,0 +1,4 @@
+package hv
+
+// SplitModules is exported for tests.
+var SplitModules = splitModules
