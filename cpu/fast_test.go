@@ -11,7 +11,7 @@ import (
 
 type testIO struct{}
 
-func (testIO) In(port uint16, size int) uint32    { return 0xFFFFFFFF }
+func (testIO) In(port uint16, size int) uint32     { return 0xFFFFFFFF }
 func (testIO) Out(port uint16, size int, v uint32) {}
 
 // runFlat32 runs code in flat 32-bit protected mode from 0x1000 until HLT.

@@ -2,6 +2,7 @@ package devices
 
 import (
 	"encoding/binary"
+	"io"
 	"sort"
 )
 
@@ -64,6 +65,33 @@ func (d *DebugExit) Read(offset uint64, data []byte) {
 func (d *DebugExit) Write(offset uint64, data []byte) {
 	if d.exit != nil {
 		d.exit(int(littleEndian(data)<<1 | 1))
+	}
+}
+
+// DebugConPort is where QEMU's isa-debugcon sits by default.
+const DebugConPort = 0xE9
+
+// DebugCon is QEMU's isa-debugcon: bytes written to the port go to a host
+// writer; a read returns 0xE9, which is how guests detect it (QEMU
+// hw/char/debugcon.c behaviour, "readback").
+type DebugCon struct {
+	out io.Writer
+}
+
+// NewDebugCon returns the device writing to out.
+func NewDebugCon(out io.Writer) *DebugCon { return &DebugCon{out: out} }
+
+// Read returns the readback value 0xE9.
+func (d *DebugCon) Read(offset uint64, data []byte) {
+	for i := range data {
+		data[i] = DebugConPort
+	}
+}
+
+// Write sends the low byte of the access to the host.
+func (d *DebugCon) Write(offset uint64, data []byte) {
+	if len(data) > 0 {
+		d.out.Write(data[:1])
 	}
 }
 

@@ -1,6 +1,7 @@
 package devices
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 )
@@ -148,4 +149,29 @@ func TestFwCfg(t *testing.T) {
 	// A 16-bit read of the data port returns two successive bytes.
 	out16(f, 0, FwCfgSignature)
 	equal(t, uint16('Q')|uint16('E')<<8, in16(f, 1), "16-bit data read")
+}
+
+func TestDebugCon(t *testing.T) {
+	var out bytes.Buffer
+	pc, err := NewPC(PCConfig{MemSize: 16 << 20, DebugCon: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []byte("hi\n") {
+		pc.Out(DebugConPort, 1, uint32(b))
+	}
+	if got := pc.In(DebugConPort, 1); got != 0xE9 {
+		t.Errorf("readback %#x, want 0xe9", got)
+	}
+	if out.String() != "hi\n" {
+		t.Errorf("output %q", out.String())
+	}
+	// Without a writer the port is absent.
+	pc, err = NewPC(PCConfig{MemSize: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pc.In(DebugConPort, 1); got != 0xFF {
+		t.Errorf("absent debugcon reads %#x, want 0xff", got)
+	}
 }

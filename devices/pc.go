@@ -16,6 +16,7 @@ type PCConfig struct {
 	Disk      BlockBackend // the primary master disk; nil: no ATA channel
 	Reset     func()       // the reset line (i8042, port 0x92); may be nil
 	Exit      func(int)    // isa-debug-exit; may be nil
+	DebugCon  io.Writer    // isa-debugcon at 0xE9; nil: no device there
 	IRQ       IRQSink      // the devices' IRQ sink instead of the PIC (an IOAPIC, tests); nil: the PIC
 }
 
@@ -93,6 +94,11 @@ func NewPC(cfg PCConfig) (*PC, error) {
 	}
 	for _, m := range maps {
 		if err := pc.PIO.Register(m.base, m.size, m.name, m.dev); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.DebugCon != nil {
+		if err := pc.PIO.Register(DebugConPort, 1, "debugcon", NewDebugCon(cfg.DebugCon)); err != nil {
 			return nil, err
 		}
 	}

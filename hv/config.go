@@ -24,6 +24,7 @@ type Config struct {
 
 	SerialOut io.Writer // guest serial output; nil discards it
 	SerialIn  io.Reader // guest serial input; nil means none
+	DebugCon  io.Writer // QEMU's isa-debugcon at port 0xE9; nil: no device
 	Trace     io.Writer // disassembled trace of every instruction, or nil
 
 	MaxInstructions uint64        // stop after this many instructions (0: no limit)

@@ -98,6 +98,7 @@ func New(cfg Config) (*Machine, error) {
 	pc, err := devices.NewPC(devices.PCConfig{
 		MemSize:   cfg.MemSize,
 		SerialOut: cfg.SerialOut,
+		DebugCon:  cfg.DebugCon,
 		Disk:      disk,
 		Reset:     m.onReset,
 		Exit:      m.onDebugExit,

@@ -58,10 +58,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 type runFlags struct {
 	*flag.FlagSet
-	kernel, initrd, appendStr, disk, mem, serial, trace, mode, statsJSON string
-	maxInstr                                                             uint64
-	timeout                                                              flagDuration
-	stats                                                                bool
+	kernel, initrd, appendStr, disk, mem, serial, debugcon, trace, mode string
+	maxInstr                                                            uint64
+	timeout                                                             flagDuration
+	stats                                                               bool
 }
 
 func newRunFlags(out io.Writer) *runFlags {
@@ -73,6 +73,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.disk, "disk", "", "raw disk `image` on the primary IDE channel; booted by the built-in BIOS without --kernel")
 	f.StringVar(&f.mem, "mem", "64M", "guest RAM `size` (K, M or G suffix)")
 	f.StringVar(&f.serial, "serial", "stdio", "serial port: stdio, file:`PATH` or none")
+	f.StringVar(&f.debugcon, "debugcon", "none", "QEMU's debug console at port 0xE9: stdio, file:`PATH` or none")
 	f.StringVar(&f.trace, "trace", "", "write a disassembled trace of every instruction to `file`")
 	f.StringVar(&f.mode, "mode", "full", "execution mode: full (binary-translating interpreter)")
 	f.Uint64Var(&f.maxInstr, "max-instructions", 0, "stop after `N` guest instructions (0: no limit)")
@@ -109,19 +110,37 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		MemSize: memSize, Demo: demoGuest,
 		MaxInstructions: f.maxInstr, Timeout: f.timeout.d,
 	}
-	switch {
-	case f.serial == "stdio":
-		cfg.SerialOut, cfg.SerialIn = stdout, stdin
-	case f.serial == "none":
-	case strings.HasPrefix(f.serial, "file:"):
-		out, err := os.Create(strings.TrimPrefix(f.serial, "file:"))
-		if err != nil {
-			return fail(fmt.Errorf("--serial: %v", err))
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
 		}
-		defer out.Close()
-		cfg.SerialOut = out
-	default:
-		return fail(fmt.Errorf("--serial %q: want stdio, file:PATH or none", f.serial))
+	}()
+	// output opens the target of --serial or --debugcon.
+	output := func(name, spec string) (io.Writer, error) {
+		switch {
+		case spec == "stdio":
+			return stdout, nil
+		case spec == "none":
+			return nil, nil
+		case strings.HasPrefix(spec, "file:"):
+			out, err := os.Create(strings.TrimPrefix(spec, "file:"))
+			if err != nil {
+				return nil, fmt.Errorf("--%s: %v", name, err)
+			}
+			closers = append(closers, out)
+			return out, nil
+		}
+		return nil, fmt.Errorf("--%s %q: want stdio, file:PATH or none", name, spec)
+	}
+	if cfg.SerialOut, err = output("serial", f.serial); err != nil {
+		return fail(err)
+	}
+	if f.serial == "stdio" {
+		cfg.SerialIn = stdin
+	}
+	if cfg.DebugCon, err = output("debugcon", f.debugcon); err != nil {
+		return fail(err)
 	}
 	if f.trace != "" {
 		tf, err := os.Create(f.trace)
