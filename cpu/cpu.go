@@ -58,6 +58,8 @@ type CPU struct {
 	EFER     uint64
 	tscOff   uint64
 	sysenter struct{ cs, esp, eip uint32 }
+	x87      x87State // x87.go
+	sse      sseState // sse.go
 
 	segck  [6]segCheck
 	trapDB bool // a single-step #DB is being delivered
@@ -121,6 +123,7 @@ func (c *CPU) SetState(s *State) {
 	c.sysenter.cs, c.sysenter.esp, c.sysenter.eip = uint32(s.SysenterCS), uint32(s.SysenterESP), uint32(s.SysenterEIP)
 	c.halted = s.Halted
 	c.setTSC(s.TSC)
+	c.loadFPU(&s.FPU)
 	c.modeChanged()
 	c.tlb.Flush(false)
 }
@@ -143,6 +146,7 @@ func (c *CPU) State() State {
 	s.SysenterCS, s.SysenterESP, s.SysenterEIP = uint64(c.sysenter.cs), uint64(c.sysenter.esp), uint64(c.sysenter.eip)
 	s.Halted = c.halted
 	s.TSC = c.tsc()
+	c.storeFPU(&s.FPU)
 	return s
 }
 

@@ -28,6 +28,7 @@ type inst struct {
 	sub    uint8 // handler parameter: ALU operation, condition code, segment…
 	branch bool  // the handler sets EIP itself
 	segOvr bool  // a segment-override prefix was present
+	p66    bool  // a 66h prefix was present (a mandatory prefix for SSE forms)
 }
 
 const (
@@ -105,6 +106,7 @@ prefixes:
 			in.seg, segSet = b-0x64+FS, true
 		case 0x66:
 			opsize32 = !code32
+			in.p66 = true
 		case 0x67:
 			addr32 = !code32
 		case 0xF0:

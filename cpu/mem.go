@@ -328,3 +328,17 @@ func (c *CPU) sysWrite(la uint32, size int, v uint64) {
 
 // FlushTLB empties the shadow TLB (CR3 write without global pages, mode changes).
 func (c *CPU) FlushTLB() { c.tlb.Flush(false) }
+
+// read64 and write64 access 8 bytes as two 4-byte halves, low half first
+// (x87, MMX and SSE memory operands).
+func (c *CPU) read64(s int, off uint32) uint64 {
+	lo := c.read32(s, off)
+	return uint64(lo) | uint64(c.read32(s, off+4))<<32
+}
+
+func (c *CPU) write64(s int, off uint32, v uint64) {
+	// Check both halves first, so a fault on the second writes nothing.
+	c.linW(s, off+4, 4)
+	c.write32(s, off, uint32(v))
+	c.write32(s, off+4, uint32(v>>32))
+}

@@ -127,6 +127,27 @@ type State struct {
 	// SysenterCS, SysenterESP, SysenterEIP are the SYSENTER MSRs (SDM Vol. 2B SYSENTER).
 	SysenterCS, SysenterESP, SysenterEIP uint64
 	Halted                               bool
+	FPU                                  FPUState
+}
+
+// FPUState is the x87, MMX and SSE state, in the terms of FXSAVE
+// (SDM Vol. 1 §10.5.1, Table 10-2) and of KVM's kvm_fpu.
+type FPUState struct {
+	FCW   uint16 // x87 control word
+	FSW   uint16 // x87 status word (TOP in bits 11–13)
+	FTW   uint8  // abridged tag word: bit i set when physical register i is valid
+	FOP   uint16 // last x87 opcode (11 bits)
+	FIP   uint64 // last x87 instruction pointer
+	FDP   uint64 // last x87 data pointer
+	ST    [8][10]byte // physical registers R0–R7, 80-bit extended, little-endian
+	XMM   [16][16]byte
+	MXCSR uint32
+}
+
+// ResetFPU is the x87/SSE state after RESET or FNINIT/power-up with SSE
+// (SDM Vol. 1 §8.1.1 FINIT; §10.2.3.1 MXCSR default 0x1F80).
+func ResetFPU() FPUState {
+	return FPUState{FCW: 0x037F, MXCSR: 0x1F80}
 }
 
 // RealModeSegment returns a real-mode segment cache for selector sel
@@ -151,6 +172,7 @@ func ResetState(cs, ip uint16) State {
 	s.IDTR.Limit = 0xFFFF
 	s.LDTR = Segment{Limit: 0xFFFF, Access: AccP | 2}
 	s.TR = Segment{Limit: 0xFFFF, Access: AccP | 11}
+	s.FPU = ResetFPU()
 	return s
 }
 

@@ -344,8 +344,10 @@ func init() {
 	row(0x1B9, "UD1", fModRM, opUD)
 	row(0x1FF, "UD0", fModRM, opUD)
 
-	// Rows that end the block for reasons other than sensitivity: POPF and
-	// IRET change IF and TF, segment loads change modes.
+	// Instruction families that register their own rows.
+	registerX87()
+	registerSSE()
+
 	for i := range opTable {
 		d := &opTable[i]
 		if d.flags&fBranch != 0 {
