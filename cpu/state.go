@@ -133,12 +133,12 @@ type State struct {
 // FPUState is the x87, MMX and SSE state, in the terms of FXSAVE
 // (SDM Vol. 1 §10.5.1, Table 10-2) and of KVM's kvm_fpu.
 type FPUState struct {
-	FCW   uint16 // x87 control word
-	FSW   uint16 // x87 status word (TOP in bits 11–13)
-	FTW   uint8  // abridged tag word: bit i set when physical register i is valid
-	FOP   uint16 // last x87 opcode (11 bits)
-	FIP   uint64 // last x87 instruction pointer
-	FDP   uint64 // last x87 data pointer
+	FCW   uint16      // x87 control word
+	FSW   uint16      // x87 status word (TOP in bits 11–13)
+	FTW   uint8       // abridged tag word: bit i set when physical register i is valid
+	FOP   uint16      // last x87 opcode (11 bits)
+	FIP   uint64      // last x87 instruction pointer
+	FDP   uint64      // last x87 data pointer
 	ST    [8][10]byte // physical registers R0–R7, 80-bit extended, little-endian
 	XMM   [16][16]byte
 	MXCSR uint32
