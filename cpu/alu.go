@@ -15,8 +15,8 @@ const (
 )
 
 // aluCompute returns the result of ALU operation op; cin is the carry in.
-func aluCompute(op uint8, a, b uint32, cin bool) uint32 {
-	var ci uint32
+func aluCompute(op uint8, a, b uint64, cin bool) uint64 {
+	var ci uint64
 	if cin {
 		ci = 1
 	}
@@ -40,11 +40,11 @@ func aluCompute(op uint8, a, b uint32, cin bool) uint32 {
 var aluLazy = [8]lazyOp{lzAdd, lzLogic, lzAdc, lzSbb, lzLogic, lzSub, lzLogic, lzSub}
 
 // aluFlags records the flags of an ALU operation.
-func (c *CPU) aluFlags(op uint8, size uint8, a, b, res uint32, cin bool) {
+func (c *CPU) aluFlags(op uint8, size uint8, a, b, res uint64, cin bool) {
 	c.setLazy(aluLazy[op], size, cin, uint64(a), uint64(b), uint64(res))
 }
 
-func (c *CPU) aluOp(in *inst, a, b uint32) (uint32, bool) {
+func (c *CPU) aluOp(in *inst, a, b uint64) (uint64, bool) {
 	cin := false
 	if in.sub == aluADC || in.sub == aluSBB {
 		cin = c.cf()
@@ -81,7 +81,7 @@ func aluGE(c *CPU, in *inst) {
 // aluAI: op AL/eAX, imm.
 func aluAI(c *CPU, in *inst) {
 	a := c.getReg(in.size, EAX)
-	b := in.imm & sizeMask32(in.size)
+	b := in.imm & sizeMask(in.size)
 	r, cin := c.aluOp(in, a, b)
 	if in.sub != aluCMP {
 		c.setReg(in.size, EAX, r)
@@ -91,7 +91,7 @@ func aluAI(c *CPU, in *inst) {
 
 // aluEI: Grp1 op E, imm.
 func aluEI(c *CPU, in *inst) {
-	b := in.imm & sizeMask32(in.size)
+	b := in.imm & sizeMask(in.size)
 	if in.sub == aluCMP {
 		a := c.readE(in)
 		c.aluFlags(aluCMP, in.size, a, b, a-b, false)
@@ -119,11 +119,11 @@ func testEI(c *CPU, in *inst) {
 	c.aluFlags(aluAND, in.size, r, r, r, false)
 }
 
-func (c *CPU) incFlags(size uint8, a, r uint32) {
+func (c *CPU) incFlags(size uint8, a, r uint64) {
 	c.setLazy(lzInc, size, c.cf(), uint64(a), 1, uint64(r))
 }
 
-func (c *CPU) decFlags(size uint8, a, r uint32) {
+func (c *CPU) decFlags(size uint8, a, r uint64) {
 	c.setLazy(lzDec, size, c.cf(), uint64(a), 1, uint64(r))
 }
 
@@ -184,7 +184,7 @@ func opCMPXCHG(c *CPU, in *inst) {
 	var m rmw
 	dst := c.rmwRead(in, &m)
 	acc := c.getReg(in.size, EAX)
-	if acc&sizeMask32(in.size) == dst {
+	if acc&sizeMask(in.size) == dst {
 		c.rmwWrite(in, &m, c.getReg(in.size, in.reg))
 	} else {
 		c.rmwWrite(in, &m, dst)
@@ -193,21 +193,41 @@ func opCMPXCHG(c *CPU, in *inst) {
 	c.aluFlags(aluCMP, in.size, acc, dst, acc-dst, false)
 }
 
-// opCMPXCHG8B compares EDX:EAX with m64 (SDM Vol. 2 CMPXCHG8B/CMPXCHG16B).
+// opCMPXCHG8B compares EDX:EAX with m64, or with REX.W RDX:RAX with m128
+// (SDM Vol. 2 CMPXCHG8B/CMPXCHG16B; the 16-byte form needs an aligned operand).
 func opCMPXCHG8B(c *CPU, in *inst) {
 	off := c.ea(in)
 	s := int(in.seg)
+	if in.size == 8 {
+		la := c.linW(s, off, 16)
+		if la&15 != 0 {
+			c.gp(0)
+		}
+		c.linR(s, off, 16)
+		lo, hi := c.lread64(la), c.lread64(la+8)
+		c.materialize()
+		if lo == c.R[EAX] && hi == c.R[EDX] {
+			c.lwrite64(la, c.R[EBX])
+			c.lwrite64(la+8, c.R[ECX])
+			c.eflags |= FlagZF
+		} else {
+			c.lwrite64(la, lo)
+			c.lwrite64(la+8, hi)
+			c.R[EAX], c.R[EDX] = lo, hi
+			c.eflags &^= FlagZF
+		}
+		return
+	}
 	la := c.linW(s, off, 8)
 	c.linR(s, off, 8)
-	lo, hi := c.lread32(la), c.lread32(la+4)
+	v := c.lread64(la)
+	lo, hi := uint32(v), uint32(v>>32)
 	c.materialize()
 	if lo == uint32(c.R[EAX]) && hi == uint32(c.R[EDX]) {
-		c.lwrite32(la, uint32(c.R[EBX]))
-		c.lwrite32(la+4, uint32(c.R[ECX]))
+		c.lwrite64(la, uint64(uint32(c.R[EBX]))|uint64(uint32(c.R[ECX]))<<32)
 		c.eflags |= FlagZF
 	} else {
-		c.lwrite32(la, lo)
-		c.lwrite32(la+4, hi)
+		c.lwrite64(la, v)
 		c.R[EAX], c.R[EDX] = uint64(lo), uint64(hi)
 		c.eflags &^= FlagZF
 	}
@@ -241,7 +261,7 @@ func opLAHF(c *CPU, in *inst) {
 }
 
 func opSETcc(c *CPU, in *inst) {
-	var v uint32
+	var v uint64
 	if c.cond(in.sub) {
 		v = 1
 	}

@@ -3,7 +3,7 @@ package cpu
 // Decimal arithmetic (SDM Vol. 2: DAA, DAS, AAA, AAS, AAM, AAD).
 
 func opDAA(c *CPU, in *inst) {
-	al := uint32(uint8(c.R[EAX]))
+	al := uint64(uint8(c.R[EAX]))
 	cf, af := c.cf(), c.af()
 	old := al
 	ncf, naf := false, false
@@ -22,7 +22,7 @@ func opDAA(c *CPU, in *inst) {
 }
 
 func opDAS(c *CPU, in *inst) {
-	al := uint32(uint8(c.R[EAX]))
+	al := uint64(uint8(c.R[EAX]))
 	cf, af := c.cf(), c.af()
 	old := al
 	ncf, naf := false, false
@@ -41,7 +41,7 @@ func opDAS(c *CPU, in *inst) {
 }
 
 func opAAA(c *CPU, in *inst) {
-	ax := uint32(uint16(c.R[EAX]))
+	ax := uint64(uint16(c.R[EAX]))
 	adj := ax&0x0F > 9 || c.af()
 	if adj {
 		ax += 0x106
@@ -52,7 +52,7 @@ func opAAA(c *CPU, in *inst) {
 }
 
 func opAAS(c *CPU, in *inst) {
-	ax := uint32(uint16(c.R[EAX]))
+	ax := uint64(uint16(c.R[EAX]))
 	adj := ax&0x0F > 9 || c.af()
 	if adj {
 		ax -= 6
@@ -68,15 +68,15 @@ func opAAM(c *CPU, in *inst) {
 	if base == 0 {
 		c.raise(ExcDE, 0, false)
 	}
-	al := uint32(uint8(c.R[EAX]))
+	al := uint64(uint8(c.R[EAX]))
 	r := (al/base)<<8 | al%base
 	c.setReg(2, EAX, r)
 	c.setArith(ArithFlags, szp(uint64(r&0xFF), 1))
 }
 
 func opAAD(c *CPU, in *inst) {
-	al := uint32(uint8(c.R[EAX]))
-	ah := uint32(uint8(c.R[EAX] >> 8))
+	al := uint64(uint8(c.R[EAX]))
+	ah := uint64(uint8(c.R[EAX] >> 8))
 	prod := (ah * (in.imm & 0xFF)) & 0xFF
 	r := (al + prod) & 0xFF
 	c.setReg(2, EAX, r)

@@ -15,15 +15,15 @@ const (
 // operand, the offset is signed and may address outside the operand
 // (SDM Vol. 2 BT, "bit base" addressing).
 func (c *CPU) bitOp(in *inst, kind int) {
-	nbits := uint32(in.size) * 8
-	var off uint32
+	nbits := uint64(in.size) * 8
+	var off uint64
 	immForm := in.sub == 1 // Grp8: BT* Ev, Ib
 	if immForm {
 		off = in.imm & (nbits - 1)
 	} else {
 		off = c.getReg(in.size, in.reg)
 	}
-	var v, bit uint32
+	var v, bit uint64
 	if !in.mem {
 		bit = off & (nbits - 1)
 		v = c.getReg(in.size, in.rm)
@@ -36,7 +36,7 @@ func (c *CPU) bitOp(in *inst, kind int) {
 	ea := c.ea(in)
 	if !immForm {
 		so := int32(signExtend(off, in.size))
-		ea += uint32(so>>(3+bits.TrailingZeros32(uint32(in.size)))) * uint32(in.size)
+		ea += uint64(so>>(3+bits.TrailingZeros64(uint64(in.size)))) * uint64(in.size)
 		if in.asize == 2 {
 			ea &= 0xFFFF
 		}
@@ -48,15 +48,15 @@ func (c *CPU) bitOp(in *inst, kind int) {
 		c.setCF(v>>bit&1 != 0)
 		return
 	}
-	la := c.linW(s, ea, uint32(in.size))
-	c.linR(s, ea, uint32(in.size))
+	la := c.linW(s, ea, uint64(in.size))
+	c.linR(s, ea, uint64(in.size))
 	v = c.readSize(s, ea, in.size)
 	c.writeSize(s, ea, in.size, bitApply(v, bit, kind))
 	_ = la
 	c.setCF(v>>bit&1 != 0)
 }
 
-func bitApply(v, bit uint32, kind int) uint32 {
+func bitApply(v, bit uint64, kind int) uint64 {
 	switch kind {
 	case btSet:
 		return v | 1<<bit
@@ -78,7 +78,7 @@ func opBSF(c *CPU, in *inst) {
 		c.setArith(FlagZF, FlagZF)
 		return
 	}
-	r := uint32(bits.TrailingZeros32(v))
+	r := uint64(bits.TrailingZeros64(v))
 	c.setReg(in.size, in.reg, r)
 	c.setArith(ArithFlags, szp(uint64(r), in.size)&^FlagZF)
 }
@@ -89,7 +89,7 @@ func opBSR(c *CPU, in *inst) {
 		c.setArith(FlagZF, FlagZF)
 		return
 	}
-	r := uint32(31 - bits.LeadingZeros32(v))
+	r := uint64(63 - bits.LeadingZeros64(v))
 	c.setReg(in.size, in.reg, r)
 	c.setArith(ArithFlags, szp(uint64(r), in.size)&^FlagZF)
 }

@@ -15,9 +15,9 @@ const (
 
 type block struct {
 	phys   mmu.GPA // guest-physical address of the first byte
-	eip    uint32  // CS offset of the first instruction
-	csBase uint32
-	code32 bool
+	eip    uint64  // CS offset of the first instruction
+	csBase uint64
+	mode   uint8
 	valid  bool
 	insts  []inst
 	// link caches the successor blocks that start in the same page
@@ -29,9 +29,9 @@ type block struct {
 
 type blockKey struct {
 	phys   mmu.GPA
-	eip    uint32
-	csBase uint32
-	code32 bool
+	eip    uint64
+	csBase uint64
+	mode   uint8
 }
 
 type blockCache struct {
@@ -73,7 +73,7 @@ func (c *CPU) invalidatePage(page mmu.GPA) {
 		}
 		bl.valid = false
 		c.Stats.BlocksInvalidated++
-		delete(c.cache.all, blockKey{bl.phys, bl.eip, bl.csBase, bl.code32})
+		delete(c.cache.all, blockKey{bl.phys, bl.eip, bl.csBase, bl.mode})
 		if h := &c.cache.hash[hashPhys(bl.phys)]; *h == bl {
 			*h = nil
 		}
@@ -98,12 +98,15 @@ func (c *CPU) nextBlock(prev *block) *block {
 		}
 	}
 	c.Stats.BlockLookups++
-	csBase := uint32(c.Seg[CS].Base)
+	csBase := c.Seg[CS].Base
+	if c.mode == mode64 {
+		csBase = 0
+	}
 	la := csBase + eip
 	pa := c.fetchPhys(la)
 	bl := c.cache.hash[hashPhys(pa)]
-	if bl == nil || bl.phys != pa || bl.eip != eip || bl.csBase != csBase || bl.code32 != c.codeD || !bl.valid {
-		bl = c.cache.all[blockKey{pa, eip, csBase, c.codeD}]
+	if bl == nil || bl.phys != pa || bl.eip != eip || bl.csBase != csBase || bl.mode != c.mode || !bl.valid {
+		bl = c.cache.all[blockKey{pa, eip, csBase, c.mode}]
 		if bl == nil {
 			bl = c.translateBlock(pa, eip, csBase)
 		}
@@ -120,14 +123,18 @@ func (c *CPU) nextBlock(prev *block) *block {
 }
 
 // fetchPhys translates a code address for execution, raising #PF or #GP.
-func (c *CPU) fetchPhys(la uint32) mmu.GPA {
-	if c.EIP > c.Seg[CS].Limit {
+func (c *CPU) fetchPhys(la uint64) mmu.GPA {
+	if c.mode == mode64 {
+		if !canonical(la) {
+			c.gp(0)
+		}
+	} else if c.EIP > uint64(c.Seg[CS].Limit) {
 		c.gp(0)
 	}
 	u := c.tlbUser()
-	e := &c.tlb.Read[u][(la>>12)&(mmu.TLBSize-1)]
-	if e.Tag == uint64(la>>12)+1 {
-		return mmu.GPA(e.Page | uint64(la&0xFFF))
+	e := &c.tlb.Exec[u][(la>>12)&(mmu.TLBSize-1)]
+	if e.Tag == la>>12+1 {
+		return mmu.GPA(e.Page | la&0xFFF)
 	}
 	return c.translate(la, false, u == 1, true)
 }
@@ -137,17 +144,17 @@ func (c *CPU) fetchPhys(la uint32) mmu.GPA {
 // not fault (a faulting fetch ends the block before that instruction).
 type codeFetcher struct {
 	c       *CPU
-	csBase  uint32
-	limit   uint32
-	page    uint32 // linear page of the block's first byte
+	csBase  uint64
+	limit   uint64
+	page    uint64 // linear page of the block's first byte
 	phys    mmu.GPA
 	phys2   mmu.GPA
 	hasNext bool
 	crossed bool
-	mask    uint32
+	mask    uint64
 }
 
-func (f *codeFetcher) byteAt(off uint32) (uint8, bool) {
+func (f *codeFetcher) byteAt(off uint64) (uint8, bool) {
 	off &= f.mask
 	if off > f.limit {
 		return 0, false
@@ -176,7 +183,7 @@ func (f *codeFetcher) byteAt(off uint32) (uint8, bool) {
 }
 
 // probeFetch translates la for execution without raising a fault.
-func (c *CPU) probeFetch(la uint32) (pa mmu.GPA, ok bool) {
+func (c *CPU) probeFetch(la uint64) (pa mmu.GPA, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			if r != errFault {
@@ -192,30 +199,33 @@ func (c *CPU) probeFetch(la uint32) (pa mmu.GPA, ok bool) {
 }
 
 // translateBlock decodes guest code at CS:EIP (physical pa) into a block.
-func (c *CPU) translateBlock(pa mmu.GPA, eip, csBase uint32) *block {
+func (c *CPU) translateBlock(pa mmu.GPA, eip, csBase uint64) *block {
 	bl := c.decodeBlock(pa, eip, csBase, maxBlockInsts)
-	c.cache.all[blockKey{pa, eip, csBase, c.codeD}] = bl
+	c.cache.all[blockKey{pa, eip, csBase, c.mode}] = bl
 	return bl
 }
 
 // translateOne decodes a single instruction into an uncached block (single-stepping).
-func (c *CPU) translateOne(pa mmu.GPA, eip, csBase uint32) *block {
+func (c *CPU) translateOne(pa mmu.GPA, eip, csBase uint64) *block {
 	return c.decodeBlock(pa, eip, csBase, 1)
 }
 
-func (c *CPU) decodeBlock(pa mmu.GPA, eip, csBase uint32, max int) *block {
+func (c *CPU) decodeBlock(pa mmu.GPA, eip, csBase uint64, max int) *block {
 	c.Stats.BlocksTranslated++
-	f := &codeFetcher{c: c, csBase: csBase, limit: c.Seg[CS].Limit, page: (csBase + eip) &^ 0xFFF, phys: pa &^ 0xFFF, mask: 0xFFFFFFFF}
-	if !c.codeD {
+	f := &codeFetcher{c: c, csBase: csBase, limit: uint64(c.Seg[CS].Limit), page: (csBase + eip) &^ 0xFFF, phys: pa &^ 0xFFF, mask: 0xFFFFFFFF}
+	switch c.mode {
+	case mode16:
 		f.mask = 0xFFFF
+	case mode64:
+		f.mask, f.limit = ^uint64(0), ^uint64(0)
 	}
-	bl := &block{phys: pa, eip: eip, csBase: csBase, code32: c.codeD, valid: true}
+	bl := &block{phys: pa, eip: eip, csBase: csBase, mode: c.mode, valid: true}
 	insts := make([]inst, 0, 8)
 	off := eip
 	for len(insts) < max {
 		var in inst
 		crossedBefore := f.crossed
-		r := decode(f, off, c.codeD, &in)
+		r := decode(f, off, c.mode, &in)
 		if r == decFetchFault {
 			if len(insts) == 0 {
 				// The first instruction cannot be fetched: raise the fault now,
@@ -260,8 +270,8 @@ func (c *CPU) registerCodePage(bl *block, pa mmu.GPA) {
 
 // raiseFetchFault raises the exception for an instruction whose bytes
 // cannot be fetched: #GP past the CS limit, else #PF on the page.
-func (c *CPU) raiseFetchFault(csBase, off uint32, f *codeFetcher) {
-	for i := uint32(0); i < 15; i++ {
+func (c *CPU) raiseFetchFault(csBase, off uint64, f *codeFetcher) {
+	for i := uint64(0); i < 15; i++ {
 		o := (off + i) & f.mask
 		if o > f.limit {
 			c.gp(0)

@@ -2,11 +2,21 @@ package cpu
 
 // Near control transfers (SDM Vol. 2: Jcc, JMP, CALL, RET, LOOP, JCXZ).
 
-// jumpNear sets EIP to a near target after the CS limit check (#GP(0)).
-func (c *CPU) jumpNear(target uint32) {
-	if target > c.Seg[CS].Limit {
+// checkTarget raises #GP(0) for a branch target beyond the CS limit, or
+// not canonical in 64-bit mode (SDM Vol. 2A JMP, "64-bit mode exceptions").
+func (c *CPU) checkTarget(target uint64) {
+	if c.mode == mode64 {
+		if !canonical(target) {
+			c.gp(0)
+		}
+	} else if target > uint64(c.Seg[CS].Limit) {
 		c.gp(0)
 	}
+}
+
+// jumpNear sets EIP to a near target after checkTarget.
+func (c *CPU) jumpNear(target uint64) {
+	c.checkTarget(target)
 	c.EIP = target
 }
 
@@ -21,9 +31,7 @@ func opJcc(c *CPU, in *inst) {
 func opJMPrel(c *CPU, in *inst) { c.jumpNear(in.imm) }
 
 func opCALLrel(c *CPU, in *inst) {
-	if in.imm > c.Seg[CS].Limit {
-		c.gp(0)
-	}
+	c.checkTarget(in.imm)
 	c.push(in.size, in.next)
 	c.EIP = in.imm
 }
@@ -35,9 +43,7 @@ func jmpE(c *CPU, in *inst) {
 
 func callE(c *CPU, in *inst) {
 	t := c.readE(in)
-	if t > c.Seg[CS].Limit {
-		c.gp(0)
-	}
+	c.checkTarget(t)
 	c.push(in.size, in.next)
 	c.EIP = t
 }
@@ -45,24 +51,24 @@ func callE(c *CPU, in *inst) {
 func opRET(c *CPU, in *inst) {
 	t := c.peek(in.size, 0)
 	c.jumpNear(t)
-	c.setSP(c.sp() + uint32(in.size))
+	c.setSP(c.sp() + uint64(in.size))
 }
 
 func opRETimm(c *CPU, in *inst) {
 	t := c.peek(in.size, 0)
 	c.jumpNear(t)
-	c.setSP(c.sp() + uint32(in.size) + in.imm)
+	c.setSP(c.sp() + uint64(in.size) + in.imm)
 }
 
 // counter returns CX or ECX by address size.
-func (c *CPU) counter(in *inst) uint32 {
+func (c *CPU) counter(in *inst) uint64 {
 	if in.asize == 2 {
-		return uint32(uint16(c.R[ECX]))
+		return uint64(uint16(c.R[ECX]))
 	}
-	return uint32(c.R[ECX])
+	return uint64(c.R[ECX])
 }
 
-func (c *CPU) setCounter(in *inst, v uint32) {
+func (c *CPU) setCounter(in *inst, v uint64) {
 	if in.asize == 2 {
 		c.R[ECX] = c.R[ECX]&^0xFFFF | uint64(uint16(v))
 	} else {

@@ -41,7 +41,7 @@ type Stats struct {
 type CPU struct {
 	// R holds the general registers in encoding order; R[regNone] is always 0.
 	R      [17]uint64
-	EIP    uint32
+	EIP    uint64 // RIP in 64-bit mode
 	eflags uint32 // all flags but the arithmetic ones, which are lazy (flags.go)
 	lz     lazyFlags
 
@@ -50,23 +50,28 @@ type CPU struct {
 	TR       Segment
 	GDTR     DTR
 	IDTR     DTR
-	CR0      uint32
-	CR2      uint32
-	CR3      uint32
-	CR4      uint32
-	DR       [8]uint32
+	CR0      uint64
+	CR2      uint64
+	CR3      uint64
+	CR4      uint64
+	CR8      uint64
+	DR       [8]uint64
 	EFER     uint64
 	tscOff   uint64
-	sysenter struct{ cs, esp, eip uint32 }
+	sysenter struct{ cs, esp, eip uint64 }
+	msr      longMSRs // long.go
 	x87      x87State // x87.go
 	sse      sseState // sse.go
 
 	segck  [6]segCheck
-	trapDB bool // a single-step #DB is being delivered
+	pdpte  [4]uint64 // PAE PDPTEs, loaded with CR3 (SDM Vol. 3A §4.4.1)
+	trapDB bool      // a single-step #DB is being delivered
 	cpl    int
-	pmode  bool // CR0.PE and not virtual-8086
-	codeD  bool // CS.D: 32-bit default operand and address size
-	stackB bool // SS.B: 32-bit stack pointer
+	pmode  bool  // CR0.PE and not virtual-8086
+	codeD  bool  // CS.D: 32-bit default operand and address size
+	stackB bool  // SS.B: 32-bit stack pointer (64-bit RSP in 64-bit mode)
+	long   bool  // IA-32e mode active (EFER.LMA)
+	mode   uint8 // decode mode: mode16, mode32 or mode64 (CS.L in IA-32e mode)
 	halted bool
 	// inhibit delays interrupts by one instruction after STI, MOV SS and POP SS
 	// (SDM Vol. 3A §6.8.3).
@@ -89,7 +94,7 @@ type CPU struct {
 	nesting    int // exception delivery depth, for #DF and shutdown
 
 	// Trace, when set, receives each instruction before it executes.
-	Trace func(c *CPU, eip uint32, text string)
+	Trace func(c *CPU, eip uint64, text string)
 	Stats Stats
 	// TimeStampCounter returns the TSC; nil means instructions retired.
 	TimeStampCounter func() uint64
@@ -108,19 +113,18 @@ func New(mem *mmu.Memory, io IO, intr Interrupts) *CPU {
 
 // SetState loads the architectural state.
 func (c *CPU) SetState(s *State) {
-	for i := 0; i < 8; i++ {
-		c.R[i] = s.GPR[i] & 0xFFFFFFFF
+	for i := range s.GPR {
+		c.R[i] = s.GPR[i]
 	}
-	c.EIP = uint32(s.EIP)
+	c.EIP = s.EIP
 	c.setFlags(uint32(s.EFLAGS))
 	c.Seg = s.Seg
 	c.LDTR, c.TR, c.GDTR, c.IDTR = s.LDTR, s.TR, s.GDTR, s.IDTR
-	c.CR0, c.CR2, c.CR3, c.CR4 = uint32(s.CR0), uint32(s.CR2), uint32(s.CR3), uint32(s.CR4)
-	for i := range c.DR {
-		c.DR[i] = uint32(s.DR[i])
-	}
+	c.CR0, c.CR2, c.CR3, c.CR4, c.CR8 = s.CR0, s.CR2, s.CR3, s.CR4, s.CR8
+	c.DR = s.DR
 	c.EFER = s.EFER
-	c.sysenter.cs, c.sysenter.esp, c.sysenter.eip = uint32(s.SysenterCS), uint32(s.SysenterESP), uint32(s.SysenterEIP)
+	c.sysenter.cs, c.sysenter.esp, c.sysenter.eip = s.SysenterCS, s.SysenterESP, s.SysenterEIP
+	c.msr = longMSRs{star: s.STAR, lstar: s.LSTAR, cstar: s.CSTAR, sfmask: s.SFMASK, kernelGSBase: s.KernelGSBase, pat: s.PAT, tscAux: s.TSCAux}
 	c.halted = s.Halted
 	c.setTSC(s.TSC)
 	c.loadFPU(&s.FPU)
@@ -131,19 +135,19 @@ func (c *CPU) SetState(s *State) {
 // State stores the architectural state.
 func (c *CPU) State() State {
 	var s State
-	for i := 0; i < 8; i++ {
+	for i := range s.GPR {
 		s.GPR[i] = c.R[i]
 	}
-	s.EIP = uint64(c.EIP)
+	s.EIP = c.EIP
 	s.EFLAGS = uint64(c.flags())
 	s.Seg = c.Seg
 	s.LDTR, s.TR, s.GDTR, s.IDTR = c.LDTR, c.TR, c.GDTR, c.IDTR
-	s.CR0, s.CR2, s.CR3, s.CR4 = uint64(c.CR0), uint64(c.CR2), uint64(c.CR3), uint64(c.CR4)
-	for i := range c.DR {
-		s.DR[i] = uint64(c.DR[i])
-	}
+	s.CR0, s.CR2, s.CR3, s.CR4, s.CR8 = c.CR0, c.CR2, c.CR3, c.CR4, c.CR8
+	s.DR = c.DR
 	s.EFER = c.EFER
-	s.SysenterCS, s.SysenterESP, s.SysenterEIP = uint64(c.sysenter.cs), uint64(c.sysenter.esp), uint64(c.sysenter.eip)
+	s.SysenterCS, s.SysenterESP, s.SysenterEIP = c.sysenter.cs, c.sysenter.esp, c.sysenter.eip
+	s.STAR, s.LSTAR, s.CSTAR, s.SFMASK = c.msr.star, c.msr.lstar, c.msr.cstar, c.msr.sfmask
+	s.KernelGSBase, s.PAT, s.TSCAux = c.msr.kernelGSBase, c.msr.pat, c.msr.tscAux
 	s.Halted = c.halted
 	s.TSC = c.tsc()
 	c.storeFPU(&s.FPU)
@@ -188,8 +192,19 @@ func (c *CPU) modeChanged() {
 			}
 		}
 	}
+	c.long = c.EFER&EFERLMA != 0
 	c.codeD = c.pmode && c.Seg[CS].Access&AccDB != 0
 	c.stackB = c.pmode && c.Seg[SS].Access&AccDB != 0
+	switch {
+	case c.long && c.Seg[CS].Access&AccL != 0:
+		c.mode = mode64
+		c.codeD = false
+		c.stackB = true
+	case c.codeD:
+		c.mode = mode32
+	default:
+		c.mode = mode16
+	}
 	c.refreshSegChecks()
 }
 
@@ -312,7 +327,10 @@ func (c *CPU) retireFaulting() {
 // singleStep runs one instruction with EFLAGS.TF set and then raises the
 // single-step debug trap (SDM Vol. 3A §17.3.1.4).
 func (c *CPU) singleStep() {
-	csBase := uint32(c.Seg[CS].Base)
+	csBase := c.Seg[CS].Base
+	if c.mode == mode64 {
+		csBase = 0
+	}
 	pa := c.fetchPhys(csBase + c.EIP)
 	b := c.translateOne(pa, c.EIP, csBase)
 	c.curBlock = b

@@ -85,7 +85,7 @@ func xorZero32(c *CPU, in *inst) {
 }
 
 func lea32(c *CPU, in *inst) {
-	c.R[in.reg] = uint64(uint32(c.R[in.base]) + uint32(c.R[in.index])<<in.scale + in.disp)
+	c.R[in.reg] = uint64(uint32(c.R[in.base]) + uint32(c.R[in.index])<<in.scale + uint32(in.disp))
 }
 
 func inc32(c *CPU, in *inst) {
@@ -105,7 +105,7 @@ func shlRI32(c *CPU, in *inst) {
 	if n == 0 {
 		return
 	}
-	v := uint32(c.R[in.rm])
+	v := c.R[in.rm] & 0xFFFFFFFF
 	r, fl, mask := c.shift(shSHL, 4, v, n)
 	c.R[in.rm] = uint64(r)
 	c.setArith(mask, fl)
@@ -117,10 +117,10 @@ func shrRI32(c *CPU, in *inst) {
 		return
 	}
 	v := uint32(c.R[in.rm])
-	r := v >> n
+	r := v >> uint32(n)
 	c.R[in.rm] = uint64(r)
 	c.materialize()
-	fl := szp(uint64(r), 4) | b2f(v>>(n-1)&1 != 0, FlagCF) | b2f(v&0x80000000 != 0, FlagOF)
+	fl := szp(uint64(r), 4) | b2f(v>>uint32(n-1)&1 != 0, FlagCF) | b2f(v&0x80000000 != 0, FlagOF)
 	c.eflags = c.eflags&^ArithFlags | fl
 }
 
@@ -159,31 +159,31 @@ var aluRR32 = [8]handler{
 
 var aluRI32 = [8]handler{
 	aluADD: func(c *CPU, in *inst) {
-		a, b := uint32(c.R[in.rm]), in.imm
+		a, b := uint32(c.R[in.rm]), uint32(in.imm)
 		c.R[in.rm] = uint64(a + b)
 		c.setLazy(lzAdd, 4, false, uint64(a), uint64(b), uint64(a+b))
 	},
 	aluSUB: func(c *CPU, in *inst) {
-		a, b := uint32(c.R[in.rm]), in.imm
+		a, b := uint32(c.R[in.rm]), uint32(in.imm)
 		c.R[in.rm] = uint64(a - b)
 		c.setLazy(lzSub, 4, false, uint64(a), uint64(b), uint64(a-b))
 	},
 	aluCMP: func(c *CPU, in *inst) {
-		a, b := uint32(c.R[in.rm]), in.imm
+		a, b := uint32(c.R[in.rm]), uint32(in.imm)
 		c.setLazy(lzSub, 4, false, uint64(a), uint64(b), uint64(a-b))
 	},
 	aluAND: func(c *CPU, in *inst) {
-		r := uint32(c.R[in.rm]) & in.imm
+		r := uint32(c.R[in.rm]) & uint32(in.imm)
 		c.R[in.rm] = uint64(r)
 		c.setLazy(lzLogic, 4, false, uint64(r), uint64(r), uint64(r))
 	},
 	aluOR: func(c *CPU, in *inst) {
-		r := uint32(c.R[in.rm]) | in.imm
+		r := uint32(c.R[in.rm]) | uint32(in.imm)
 		c.R[in.rm] = uint64(r)
 		c.setLazy(lzLogic, 4, false, uint64(r), uint64(r), uint64(r))
 	},
 	aluXOR: func(c *CPU, in *inst) {
-		r := uint32(c.R[in.rm]) ^ in.imm
+		r := uint32(c.R[in.rm]) ^ uint32(in.imm)
 		c.R[in.rm] = uint64(r)
 		c.setLazy(lzLogic, 4, false, uint64(r), uint64(r), uint64(r))
 	},

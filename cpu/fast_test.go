@@ -26,7 +26,7 @@ func runFlat32(t *testing.T, code []byte, regs [8]uint64) State {
 	}
 	c := New(mem, testIO{}, nil)
 	s := FlatProtectedState(0x1000)
-	s.GPR = regs
+	copy(s.GPR[:], regs[:])
 	s.GPR[ESP] = 0x8000
 	c.SetState(&s)
 	if r, err := c.Run(100000); err != nil || r != StopHalt {

@@ -88,7 +88,7 @@ func (c *CPU) tryExternal(v uint8) (ok bool) {
 }
 
 // interrupt transfers control through the IVT or IDT. ret is the EIP to push.
-func (c *CPU) interrupt(vector uint8, src intSource, code uint32, hasCode bool, ret uint32) {
+func (c *CPU) interrupt(vector uint8, src intSource, code uint32, hasCode bool, ret uint64) {
 	c.materialize()
 	if c.CR0&CR0PE == 0 {
 		c.interruptReal(vector, ret)
@@ -99,10 +99,10 @@ func (c *CPU) interrupt(vector uint8, src intSource, code uint32, hasCode bool, 
 		ext = 1
 	}
 	idtCode := uint32(vector)*8 + 2 + ext
-	if uint32(vector)*8+7 > uint32(c.IDTR.Limit) {
+	if uint64(vector)*8+7 > uint64(c.IDTR.Limit) {
 		c.gp(idtCode)
 	}
-	gate := descriptor(c.sysRead(uint32(c.IDTR.Base)+uint32(vector)*8, 8))
+	gate := descriptor(c.sysRead(uint64(c.IDTR.Base)+uint64(vector)*8, 8))
 	typ := gate.typ()
 	if !gate.system() || (typ != sysIntGate16 && typ != sysIntGate32 && typ != sysTrapGate16 && typ != sysTrapGate32) {
 		if typ == sysTaskGate && gate.system() {
@@ -148,26 +148,26 @@ func (c *CPU) interrupt(vector uint8, src intSource, code uint32, hasCode bool, 
 	}
 	if newCPL < c.cpl {
 		// Inner privilege: switch to the stack of newCPL from the TSS (§6.12.1).
-		oldSS, oldESP := c.Seg[SS].Selector, uint32(c.R[ESP])
+		oldSS, oldESP := c.Seg[SS].Selector, uint64(c.R[ESP])
 		fromVM := c.eflags&FlagVM != 0
 		c.switchToInnerStack(newCPL)
 		if fromVM {
-			c.push(size, uint32(c.Seg[GS].Selector))
-			c.push(size, uint32(c.Seg[FS].Selector))
-			c.push(size, uint32(c.Seg[DS].Selector))
-			c.push(size, uint32(c.Seg[ES].Selector))
+			c.push(size, uint64(c.Seg[GS].Selector))
+			c.push(size, uint64(c.Seg[FS].Selector))
+			c.push(size, uint64(c.Seg[DS].Selector))
+			c.push(size, uint64(c.Seg[ES].Selector))
 			for _, s := range []int{GS, FS, DS, ES} {
 				c.Seg[s] = Segment{}
 			}
 		}
-		c.push(size, uint32(oldSS))
+		c.push(size, uint64(oldSS))
 		c.push(size, oldESP)
 	}
-	c.push(size, oldFlags)
-	c.push(size, uint32(oldCS))
+	c.push(size, uint64(oldFlags))
+	c.push(size, uint64(oldCS))
 	c.push(size, ret)
 	if hasCode {
-		c.push(size, code)
+		c.push(size, uint64(code))
 	}
 	if target > d.limit() {
 		c.gp(0)
@@ -186,15 +186,15 @@ func (c *CPU) interrupt(vector uint8, src intSource, code uint32, hasCode bool, 
 }
 
 // interruptReal uses the real-mode IVT (SDM Vol. 3A §20.1.4).
-func (c *CPU) interruptReal(vector uint8, ret uint32) {
-	a := uint32(vector) * 4
-	if a+3 > uint32(c.IDTR.Limit) {
+func (c *CPU) interruptReal(vector uint8, ret uint64) {
+	a := uint64(vector) * 4
+	if a+3 > uint64(c.IDTR.Limit) {
 		c.gp(0)
 	}
-	ip := uint32(c.sysRead(uint32(c.IDTR.Base)+a, 2))
-	cs := uint16(c.sysRead(uint32(c.IDTR.Base)+a+2, 2))
-	c.push(2, c.flags())
-	c.push(2, uint32(c.Seg[CS].Selector))
+	ip := uint64(c.sysRead(uint64(c.IDTR.Base)+a, 2))
+	cs := uint16(c.sysRead(uint64(c.IDTR.Base)+a+2, 2))
+	c.push(2, uint64(c.flags()))
+	c.push(2, uint64(c.Seg[CS].Selector))
 	c.push(2, ret)
 	c.eflags &^= FlagIF | FlagTF | FlagAC | FlagRF
 	seg := c.Seg[CS]
@@ -204,24 +204,24 @@ func (c *CPU) interruptReal(vector uint8, ret uint32) {
 }
 
 // tssStack reads the SS:ESP for privilege level pl from the current TSS.
-func (c *CPU) tssStack(pl int) (uint16, uint32) {
+func (c *CPU) tssStack(pl int) (uint16, uint64) {
 	tr := &c.TR
 	typ := int(tr.Access & 0xF)
 	if typ == sysTSS32Avail || typ == sysTSS32Busy {
-		off := uint32(4 + pl*8)
-		if off+5 > tr.Limit {
+		off := uint64(4 + pl*8)
+		if off+5 > uint64(tr.Limit) {
 			c.raise(ExcTS, uint32(tr.Selector&^3), true)
 		}
-		esp := uint32(c.sysRead(uint32(tr.Base)+off, 4))
-		ss := uint16(c.sysRead(uint32(tr.Base)+off+4, 2))
+		esp := uint64(c.sysRead(uint64(tr.Base)+off, 4))
+		ss := uint16(c.sysRead(uint64(tr.Base)+off+4, 2))
 		return ss, esp
 	}
-	off := uint32(2 + pl*4)
-	if off+3 > tr.Limit {
+	off := uint64(2 + pl*4)
+	if off+3 > uint64(tr.Limit) {
 		c.raise(ExcTS, uint32(tr.Selector&^3), true)
 	}
-	sp := uint32(c.sysRead(uint32(tr.Base)+off, 2))
-	ss := uint16(c.sysRead(uint32(tr.Base)+off+2, 2))
+	sp := uint64(c.sysRead(uint64(tr.Base)+off, 2))
+	ss := uint16(c.sysRead(uint64(tr.Base)+off+2, 2))
 	return ss, sp
 }
 
@@ -268,7 +268,7 @@ func opINTO(c *CPU, in *inst) {
 }
 
 // softInt is INT n: in virtual-8086 mode with IOPL < 3 it faults (§20.3.1).
-func (c *CPU) softInt(v uint8, next uint32) {
+func (c *CPU) softInt(v uint8, next uint64) {
 	if c.eflags&FlagVM != 0 && c.iopl() < 3 {
 		c.gp(0)
 	}
@@ -282,7 +282,7 @@ func opBOUND(c *CPU, in *inst) {
 	off := c.ea(in)
 	s := int(in.seg)
 	lo := signExtend(c.readSize(s, off, in.size), in.size)
-	hi := signExtend(c.readSize(s, off+uint32(in.size), in.size), in.size)
+	hi := signExtend(c.readSize(s, off+uint64(in.size), in.size), in.size)
 	v := signExtend(c.getReg(in.size, in.reg), in.size)
 	if int32(v) < int32(lo) || int32(v) > int32(hi) {
 		c.raise(ExcBR, 0, false)
@@ -296,7 +296,7 @@ func jmpFar(c *CPU, in *inst) { c.farJump(uint16(in.imm2), in.imm, in.size) }
 func jmpFarE(c *CPU, in *inst) {
 	off := c.ea(in)
 	v := c.readSize(int(in.seg), off, in.size)
-	sel := c.read16(int(in.seg), off+uint32(in.size))
+	sel := c.read16(int(in.seg), off+uint64(in.size))
 	c.farJump(sel, v, in.size)
 }
 
@@ -305,13 +305,13 @@ func callFar(c *CPU, in *inst) { c.farCall(uint16(in.imm2), in.imm, in.size, in.
 func callFarE(c *CPU, in *inst) {
 	off := c.ea(in)
 	v := c.readSize(int(in.seg), off, in.size)
-	sel := c.read16(int(in.seg), off+uint32(in.size))
+	sel := c.read16(int(in.seg), off+uint64(in.size))
 	c.farCall(sel, v, in.size, in.next)
 }
 
 // realCS loads CS in real or virtual-8086 mode.
-func (c *CPU) realCS(sel uint16, eip uint32) {
-	if eip > c.Seg[CS].Limit {
+func (c *CPU) realCS(sel uint16, eip uint64) {
+	if eip > uint64(c.Seg[CS].Limit) {
 		c.gp(0)
 	}
 	seg := c.Seg[CS]
@@ -337,7 +337,7 @@ func (c *CPU) codeTarget(sel uint16, d descriptor) {
 	}
 }
 
-func (c *CPU) farJump(sel uint16, eip uint32, size uint8) {
+func (c *CPU) farJump(sel uint16, eip uint64, size uint8) {
 	if size == 2 {
 		eip &= 0xFFFF
 	}
@@ -395,17 +395,17 @@ func (c *CPU) farJump(sel uint16, eip uint32, size uint8) {
 	c.gp(code)
 }
 
-func (c *CPU) farCall(sel uint16, eip uint32, size uint8, next uint32) {
+func (c *CPU) farCall(sel uint16, eip uint64, size uint8, next uint64) {
 	if size == 2 {
 		eip &= 0xFFFF
 	}
 	if !c.pmode {
-		if eip > c.Seg[CS].Limit {
+		if eip > uint64(c.Seg[CS].Limit) {
 			c.gp(0)
 		}
 		// Check the stack room first so a fault changes nothing.
-		c.linW(SS, (c.sp()-uint32(size)*2)&c.spMask(), uint32(size)*2)
-		c.push(size, uint32(c.Seg[CS].Selector))
+		c.linW(SS, (c.sp()-uint64(size)*2)&c.spMask(), uint64(size)*2)
+		c.push(size, uint64(c.Seg[CS].Selector))
 		c.push(size, next)
 		c.realCS(sel, eip)
 		return
@@ -420,8 +420,8 @@ func (c *CPU) farCall(sel uint16, eip uint32, size uint8, next uint32) {
 		if eip > d.limit() {
 			c.gp(0)
 		}
-		c.linW(SS, (c.sp()-uint32(size)*2)&c.spMask(), uint32(size)*2)
-		c.push(size, uint32(c.Seg[CS].Selector))
+		c.linW(SS, (c.sp()-uint64(size)*2)&c.spMask(), uint64(size)*2)
+		c.push(size, uint64(c.Seg[CS].Selector))
 		c.push(size, next)
 		d = c.setAccessed(d, addr)
 		c.setSeg(CS, d.segment(sel&^3|uint16(c.cpl)))
@@ -465,17 +465,17 @@ func (c *CPU) farCall(sel uint16, eip uint32, size uint8, next uint32) {
 		newCPL := td.dpl()
 		n := d.gateParams()
 		oldSS, oldESP := c.Seg[SS].Selector, c.sp()
-		params := make([]uint32, n)
+		params := make([]uint64, n)
 		for i := 0; i < n; i++ {
-			params[i] = c.peek(gsize, uint32(i)*uint32(gsize))
+			params[i] = c.peek(gsize, uint64(i)*uint64(gsize))
 		}
 		c.switchToInnerStack(newCPL)
-		c.push(gsize, uint32(oldSS))
+		c.push(gsize, uint64(oldSS))
 		c.push(gsize, oldESP)
 		for i := n - 1; i >= 0; i-- {
 			c.push(gsize, params[i])
 		}
-		c.push(gsize, uint32(oldCS))
+		c.push(gsize, uint64(oldCS))
 		c.push(gsize, next)
 		td = c.setAccessed(td, taddr)
 		c.setSeg(CS, td.segment(tsel&^3|uint16(newCPL)))
@@ -483,7 +483,7 @@ func (c *CPU) farCall(sel uint16, eip uint32, size uint8, next uint32) {
 		c.EIP = teip
 		return
 	}
-	c.push(gsize, uint32(oldCS))
+	c.push(gsize, uint64(oldCS))
 	c.push(gsize, next)
 	td = c.setAccessed(td, taddr)
 	c.setSeg(CS, td.segment(tsel&^3|uint16(c.cpl)))
@@ -493,15 +493,15 @@ func (c *CPU) farCall(sel uint16, eip uint32, size uint8, next uint32) {
 // opRETF: far return, to the same or an outer privilege level (§5.8.6).
 func opRETF(c *CPU, in *inst) {
 	size := in.size
-	imm := uint32(0)
+	imm := uint64(0)
 	if in.desc.flags&fImm16 != 0 {
 		imm = in.imm
 	}
 	eip := c.peek(size, 0)
-	sel := uint16(c.peek(size, uint32(size)))
+	sel := uint16(c.peek(size, uint64(size)))
 	if !c.pmode {
 		c.realCS(sel, eip)
-		c.setSP(c.sp() + 2*uint32(size) + imm)
+		c.setSP(c.sp() + 2*uint64(size) + imm)
 		return
 	}
 	d, addr, rpl := c.returnCS(sel)
@@ -511,14 +511,14 @@ func opRETF(c *CPU, in *inst) {
 	if rpl == c.cpl {
 		d = c.setAccessed(d, addr)
 		c.setSeg(CS, d.segment(sel))
-		c.setSP(c.sp() + 2*uint32(size) + imm)
+		c.setSP(c.sp() + 2*uint64(size) + imm)
 		c.EIP = eip
 		return
 	}
 	// Outer level: pop SS:ESP too.
-	espOff := 2*uint32(size) + imm
+	espOff := 2*uint64(size) + imm
 	newESP := c.peek(size, espOff)
-	ssSel := uint16(c.peek(size, espOff+uint32(size)))
+	ssSel := uint16(c.peek(size, espOff+uint64(size)))
 	ssd := c.checkOuterSS(ssSel, rpl)
 	d = c.setAccessed(d, addr)
 	c.setSeg(CS, d.segment(sel))
@@ -537,7 +537,7 @@ func opRETF(c *CPU, in *inst) {
 
 // returnCS checks the code segment that RETF or IRET returns to
 // (SDM Vol. 2 RET, "RETURN-TO-OTHER-PRIVILEGE-LEVEL" and IRET).
-func (c *CPU) returnCS(sel uint16) (descriptor, uint32, int) {
+func (c *CPU) returnCS(sel uint16) (descriptor, uint64, int) {
 	if sel&^3 == 0 {
 		c.gp(0)
 	}
@@ -591,10 +591,10 @@ func opIRET(c *CPU, in *inst) {
 	c.stop = true
 	if c.CR0&CR0PE == 0 {
 		eip := c.peek(size, 0)
-		cs := uint16(c.peek(size, uint32(size)))
-		fl := c.peek(size, 2*uint32(size))
+		cs := uint16(c.peek(size, uint64(size)))
+		fl := c.peek(size, 2*uint64(size))
 		c.realCS(cs, eip)
-		c.setSP(c.sp() + 3*uint32(size))
+		c.setSP(c.sp() + 3*uint64(size))
 		c.writeFlags(fl, size, true)
 		return
 	}
@@ -603,17 +603,17 @@ func opIRET(c *CPU, in *inst) {
 			c.gp(0)
 		}
 		eip := c.peek(size, 0)
-		cs := uint16(c.peek(size, uint32(size)))
-		fl := c.peek(size, 2*uint32(size))
+		cs := uint16(c.peek(size, uint64(size)))
+		fl := c.peek(size, 2*uint64(size))
 		c.realCS(cs, eip)
-		c.setSP(c.sp() + 3*uint32(size))
+		c.setSP(c.sp() + 3*uint64(size))
 		c.writeFlags(fl, size, false)
 		return
 	}
 	if c.eflags&FlagNT != 0 {
 		// Return to the task in the TSS back link (SDM Vol. 2 IRET, TASK-RETURN):
 		// the link must be a GDT selector of a busy TSS, else #TS.
-		link := uint16(c.sysRead(uint32(c.TR.Base), 2))
+		link := uint16(c.sysRead(uint64(c.TR.Base), 2))
 		if link&4 != 0 {
 			c.raise(ExcTS, uint32(link&^3), true)
 		}
@@ -628,8 +628,8 @@ func opIRET(c *CPU, in *inst) {
 		c.gp(uint32(link &^ 3)) // the task switch itself is not supported
 	}
 	eip := c.peek(size, 0)
-	sel := uint16(c.peek(size, uint32(size)))
-	fl := c.peek(size, 2*uint32(size))
+	sel := uint16(c.peek(size, uint64(size)))
+	fl := c.peek(size, 2*uint64(size))
 	if size == 4 && fl&FlagVM != 0 && c.cpl == 0 {
 		c.iretToV86(eip, sel, fl)
 		return
@@ -643,15 +643,15 @@ func opIRET(c *CPU, in *inst) {
 	}
 	oldCPL := c.cpl
 	if rpl == c.cpl {
-		c.setSP(c.sp() + 3*uint32(size))
+		c.setSP(c.sp() + 3*uint64(size))
 		d = c.setAccessed(d, addr)
 		c.setSeg(CS, d.segment(sel))
 		c.writeFlagsAt(fl, size, oldCPL)
 		c.EIP = eip
 		return
 	}
-	newESP := c.peek(size, 3*uint32(size))
-	ssSel := uint16(c.peek(size, 4*uint32(size)))
+	newESP := c.peek(size, 3*uint64(size))
+	ssSel := uint16(c.peek(size, 4*uint64(size)))
 	ssd := c.checkOuterSS(ssSel, rpl)
 	d = c.setAccessed(d, addr)
 	c.setSeg(CS, d.segment(sel))
@@ -670,14 +670,14 @@ func opIRET(c *CPU, in *inst) {
 }
 
 // iretToV86 returns to virtual-8086 mode (SDM Vol. 2 IRET, RETURN-TO-VIRTUAL-8086-MODE).
-func (c *CPU) iretToV86(eip uint32, cs uint16, fl uint32) {
+func (c *CPU) iretToV86(eip uint64, cs uint16, fl uint64) {
 	esp := c.peek(4, 12)
 	ss := uint16(c.peek(4, 16))
 	es := uint16(c.peek(4, 20))
 	ds := uint16(c.peek(4, 24))
 	fs := uint16(c.peek(4, 28))
 	gs := uint16(c.peek(4, 32))
-	c.setFlags(fl&^FlagRF | FlagVM)
+	c.setFlags(uint32(fl)&^FlagRF | FlagVM)
 	c.modeChanged()
 	for s, sel := range map[int]uint16{ES: es, DS: ds, FS: fs, GS: gs, SS: ss, CS: cs} {
 		seg := RealModeSegment(sel)

@@ -77,14 +77,14 @@ func opCBW(c *CPU, in *inst) {
 
 func opCWD(c *CPU, in *inst) {
 	if in.size == 2 {
-		c.setReg(2, EDX, uint32(int32(int16(c.getReg(2, EAX)))>>16))
+		c.setReg(2, EDX, uint64(int32(int16(c.getReg(2, EAX)))>>16))
 	} else {
-		c.setReg(4, EDX, uint32(int32(c.getReg(4, EAX))>>31))
+		c.setReg(4, EDX, uint64(int32(c.getReg(4, EAX))>>31))
 	}
 }
 
 func opBSWAP(c *CPU, in *inst) {
-	v := uint32(c.R[in.reg])
+	v := uint64(c.R[in.reg])
 	if in.size == 2 {
 		// BSWAP with a 16-bit operand is undefined; hardware clears the word.
 		c.setReg(2, in.reg, 0)
@@ -94,23 +94,23 @@ func opBSWAP(c *CPU, in *inst) {
 }
 
 func opXLAT(c *CPU, in *inst) {
-	off := uint32(c.R[EBX]) + uint32(uint8(c.R[EAX]))
+	off := uint64(c.R[EBX]) + uint64(uint8(c.R[EAX]))
 	if in.asize == 2 {
 		off &= 0xFFFF
 	}
-	c.setReg(1, EAX, uint32(c.read8(int(in.seg), off)))
+	c.setReg(1, EAX, uint64(c.read8(int(in.seg), off)))
 }
 
 // The stack. SS.B selects ESP or SP (SDM Vol. 1 §6.2.3).
 
-func (c *CPU) sp() uint32 {
+func (c *CPU) sp() uint64 {
 	if c.stackB {
-		return uint32(c.R[ESP])
+		return uint64(c.R[ESP])
 	}
-	return uint32(uint16(c.R[ESP]))
+	return uint64(uint16(c.R[ESP]))
 }
 
-func (c *CPU) setSP(v uint32) {
+func (c *CPU) setSP(v uint64) {
 	if c.stackB {
 		c.R[ESP] = uint64(v)
 	} else {
@@ -118,28 +118,28 @@ func (c *CPU) setSP(v uint32) {
 	}
 }
 
-func (c *CPU) spMask() uint32 {
+func (c *CPU) spMask() uint64 {
 	if c.stackB {
 		return 0xFFFFFFFF
 	}
 	return 0xFFFF
 }
 
-func (c *CPU) push(size uint8, v uint32) {
-	sp := (c.sp() - uint32(size)) & c.spMask()
+func (c *CPU) push(size uint8, v uint64) {
+	sp := (c.sp() - uint64(size)) & c.spMask()
 	c.writeSize(SS, sp, size, v)
 	c.setSP(sp)
 }
 
-func (c *CPU) pop(size uint8) uint32 {
+func (c *CPU) pop(size uint8) uint64 {
 	sp := c.sp()
 	v := c.readSize(SS, sp, size)
-	c.setSP(sp + uint32(size))
+	c.setSP(sp + uint64(size))
 	return v
 }
 
 // peek reads the stack at an offset from the top without popping.
-func (c *CPU) peek(size uint8, at uint32) uint32 {
+func (c *CPU) peek(size uint8, at uint64) uint64 {
 	return c.readSize(SS, (c.sp()+at)&c.spMask(), size)
 }
 
@@ -158,7 +158,7 @@ func pushE(c *CPU, in *inst) { c.push(in.size, c.readE(in)) }
 func popE(c *CPU, in *inst) {
 	v := c.peek(in.size, 0)
 	old := c.R[ESP]
-	c.setSP(c.sp() + uint32(in.size))
+	c.setSP(c.sp() + uint64(in.size))
 	if in.mem {
 		func() {
 			defer func() {
@@ -182,15 +182,15 @@ func opPUSHA(c *CPU, in *inst) {
 	}
 	// Check every slot first so that a fault leaves ESP untouched; SP wraps
 	// within the segment between the pushes.
-	for i := uint32(1); i <= 8; i++ {
-		c.linW(SS, (sp-uint32(in.size)*i)&m, uint32(in.size))
+	for i := uint64(1); i <= 8; i++ {
+		c.linW(SS, (sp-uint64(in.size)*i)&m, uint64(in.size))
 	}
-	var vals [8]uint32
+	var vals [8]uint64
 	for r := uint8(0); r < 8; r++ {
 		vals[r] = c.getReg(in.size, r)
 	}
 	for r := 0; r < 8; r++ {
-		sp = (sp - uint32(in.size)) & m
+		sp = (sp - uint64(in.size)) & m
 		c.writeSize(SS, sp, in.size, vals[r])
 	}
 	c.setSP(sp)
@@ -199,10 +199,10 @@ func opPUSHA(c *CPU, in *inst) {
 func opPOPA(c *CPU, in *inst) {
 	sp := c.sp()
 	m := c.spMask()
-	var vals [8]uint32
+	var vals [8]uint64
 	for r := 7; r >= 0; r-- {
 		vals[r] = c.readSize(SS, sp, in.size)
-		sp = (sp + uint32(in.size)) & m
+		sp = (sp + uint64(in.size)) & m
 	}
 	for r := uint8(0); r < 8; r++ {
 		if r != ESP {
@@ -220,17 +220,17 @@ func opENTER(c *CPU, in *inst) {
 	m := c.spMask()
 	sp := c.sp()
 	bp := c.getReg(c.stackSize(), EBP)
-	sp = (sp - uint32(size)) & m
+	sp = (sp - uint64(size)) & m
 	c.writeSize(SS, sp, size, c.getReg(size, EBP))
 	frame := sp
 	if level > 0 {
-		for i := uint32(1); i < level; i++ {
-			bp = (bp - uint32(size)) & m
+		for i := uint64(1); i < level; i++ {
+			bp = (bp - uint64(size)) & m
 			v := c.readSize(SS, bp, size)
-			sp = (sp - uint32(size)) & m
+			sp = (sp - uint64(size)) & m
 			c.writeSize(SS, sp, size, v)
 		}
-		sp = (sp - uint32(size)) & m
+		sp = (sp - uint64(size)) & m
 		c.writeSize(SS, sp, size, frame)
 	}
 	newSP := (sp - alloc) & m
@@ -252,6 +252,6 @@ func (c *CPU) stackSize() uint8 {
 func opLEAVE(c *CPU, in *inst) {
 	bp := c.getReg(c.stackSize(), EBP)
 	v := c.readSize(SS, bp, in.size)
-	c.setSP(bp + uint32(in.size))
+	c.setSP(bp + uint64(in.size))
 	c.setReg(in.size, EBP, v)
 }

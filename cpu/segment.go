@@ -21,12 +21,12 @@ const (
 // descriptor is a raw 8-byte segment descriptor.
 type descriptor uint64
 
-func (d descriptor) base() uint32 {
-	return uint32(d>>16)&0xFFFFFF | uint32(d>>56)<<24
+func (d descriptor) base() uint64 {
+	return uint64(d>>16)&0xFFFFFF | uint64(d>>56)<<24
 }
 
-func (d descriptor) limit() uint32 {
-	l := uint32(d)&0xFFFF | uint32(d>>32)&0xF0000
+func (d descriptor) limit() uint64 {
+	l := uint64(d)&0xFFFF | uint64(d>>32)&0xF0000
 	if d&(1<<55) != 0 {
 		l = l<<12 | 0xFFF
 	}
@@ -52,33 +52,33 @@ func (d descriptor) writableData() bool {
 
 // gate fields (SDM Vol. 3A §5.8.3, §6.11).
 func (d descriptor) gateSelector() uint16 { return uint16(d >> 16) }
-func (d descriptor) gateOffset() uint32 {
-	return uint32(d)&0xFFFF | uint32(d>>48)<<16
+func (d descriptor) gateOffset() uint64 {
+	return uint64(d)&0xFFFF | uint64(d>>48)<<16
 }
 func (d descriptor) gateParams() int { return int(d>>32) & 0x1F }
 
 func (d descriptor) segment(sel uint16) Segment {
-	return Segment{Selector: sel, Base: uint64(d.base()), Limit: d.limit(), Access: d.access()}
+	return Segment{Selector: sel, Base: d.base(), Limit: uint32(d.limit()), Access: d.access()}
 }
 
 // descAddr returns the linear address of the descriptor for sel, or ok=false
 // if it lies beyond the GDT or LDT limit.
-func (c *CPU) descAddr(sel uint16) (uint32, bool) {
-	idx := uint32(sel &^ 7)
+func (c *CPU) descAddr(sel uint16) (uint64, bool) {
+	idx := uint64(sel &^ 7)
 	if sel&4 != 0 {
-		if c.LDTR.Access&AccP == 0 || c.LDTR.Selector&^3 == 0 || idx+7 > c.LDTR.Limit {
+		if c.LDTR.Access&AccP == 0 || c.LDTR.Selector&^3 == 0 || idx+7 > uint64(c.LDTR.Limit) {
 			return 0, false
 		}
-		return uint32(c.LDTR.Base) + idx, true
+		return c.LDTR.Base + idx, true
 	}
-	if idx+7 > uint32(c.GDTR.Limit) {
+	if idx+7 > uint64(c.GDTR.Limit) {
 		return 0, false
 	}
-	return uint32(c.GDTR.Base) + idx, true
+	return c.GDTR.Base + idx, true
 }
 
 // readDesc reads the descriptor for sel, raising #GP(sel) if it is outside its table.
-func (c *CPU) readDesc(sel uint16, exc uint8) (descriptor, uint32) {
+func (c *CPU) readDesc(sel uint16, exc uint8) (descriptor, uint64) {
 	a, ok := c.descAddr(sel)
 	if !ok {
 		c.raise(exc, uint32(sel&^3), true)
@@ -87,7 +87,7 @@ func (c *CPU) readDesc(sel uint16, exc uint8) (descriptor, uint32) {
 }
 
 // setAccessed sets the accessed bit of a code or data descriptor in memory.
-func (c *CPU) setAccessed(d descriptor, addr uint32) descriptor {
+func (c *CPU) setAccessed(d descriptor, addr uint64) descriptor {
 	if !d.system() && d&(1<<40) == 0 {
 		d |= 1 << 40
 		c.sysWrite(addr+5, 1, uint64(d>>40)&0xFF)
@@ -171,13 +171,13 @@ func (c *CPU) nullifyOuter() {
 }
 
 func pushSeg(c *CPU, in *inst) {
-	c.push(in.size, uint32(c.Seg[in.sub].Selector))
+	c.push(in.size, uint64(c.Seg[in.sub].Selector))
 }
 
 func popSeg(c *CPU, in *inst) {
 	sel := uint16(c.peek(in.size, 0))
 	c.loadSeg(int(in.sub), sel)
-	c.setSP(c.sp() + uint32(in.size))
+	c.setSP(c.sp() + uint64(in.size))
 	if in.sub == SS {
 		c.inhibit = true
 		c.stop = true
@@ -188,7 +188,7 @@ func movESw(c *CPU, in *inst) {
 	if in.reg > GS {
 		c.ud()
 	}
-	v := uint32(c.Seg[in.reg].Selector)
+	v := uint64(c.Seg[in.reg].Selector)
 	if in.mem {
 		in.size = 2
 	}
@@ -212,7 +212,7 @@ func opLxS(c *CPU, in *inst) {
 	off := c.ea(in)
 	s := int(in.seg)
 	v := c.readSize(s, off, in.size)
-	sel := uint16(c.read16(s, off+uint32(in.size)))
+	sel := c.read16(s, off+uint64(in.size))
 	c.loadSeg(int(in.sub), sel)
 	c.setReg(in.size, in.reg, v)
 }

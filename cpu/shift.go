@@ -14,12 +14,12 @@ const (
 )
 
 func opShift(c *CPU, in *inst) {
-	var count uint32
+	var count uint64
 	switch {
 	case in.imm2 == 1:
 		count = 1
 	case in.imm2 == 2:
-		count = uint32(c.R[ECX]) & 0x1F
+		count = uint64(c.R[ECX]) & 0x1F
 	default:
 		count = in.imm & 0x1F
 	}
@@ -37,21 +37,21 @@ func opShift(c *CPU, in *inst) {
 }
 
 // shift computes a shift or rotate and the flags it defines.
-func (c *CPU) shift(op uint8, size uint8, v, count uint32) (r, fl, mask uint32) {
-	bits := uint32(size) * 8
+func (c *CPU) shift(op uint8, size uint8, v, count uint64) (r uint64, fl, mask uint32) {
+	bits := uint64(size) * 8
 	m := uint64(sizeMask(size))
-	msb := uint32(1) << (bits - 1)
-	v &= uint32(m)
+	msb := uint64(1) << (bits - 1)
+	v &= m
 	switch op {
 	case shROL:
 		n := count % bits
-		r = uint32((uint64(v)<<n | uint64(v)>>(bits-n)) & m)
+		r = uint64((uint64(v)<<n | uint64(v)>>(bits-n)) & m)
 		cf := r & 1
 		fl = b2f(cf != 0, FlagCF) | b2f((r&msb != 0) != (cf != 0), FlagOF)
 		return r, fl, FlagCF | FlagOF
 	case shROR:
 		n := count % bits
-		r = uint32((uint64(v)>>n | uint64(v)<<(bits-n)) & m)
+		r = uint64((uint64(v)>>n | uint64(v)<<(bits-n)) & m)
 		top, next := r&msb != 0, r&(msb>>1) != 0
 		fl = b2f(top, FlagCF) | b2f(top != next, FlagOF)
 		return r, fl, FlagCF | FlagOF
@@ -66,7 +66,7 @@ func (c *CPU) shift(op uint8, size uint8, v, count uint32) (r, fl, mask uint32) 
 		}
 		wide := uint64(v) | cf<<bits // bits+1-bit value
 		wide = (wide<<n | wide>>(bits+1-n)) & (m<<1 | 1)
-		r = uint32(wide & m)
+		r = uint64(wide & m)
 		ncf := wide>>bits&1 != 0
 		fl = b2f(ncf, FlagCF) | b2f((r&msb != 0) != ncf, FlagOF)
 		return r, fl, FlagCF | FlagOF
@@ -83,7 +83,7 @@ func (c *CPU) shift(op uint8, size uint8, v, count uint32) (r, fl, mask uint32) 
 		of := (v&msb != 0) != (cf != 0)
 		wide := uint64(v) | cf<<bits
 		wide = (wide>>n | wide<<(bits+1-n)) & (m<<1 | 1)
-		r = uint32(wide & m)
+		r = uint64(wide & m)
 		ncf := wide>>bits&1 != 0
 		if n != 1 {
 			of = (r&msb != 0) != (r&(msb>>1) != 0)
@@ -92,18 +92,18 @@ func (c *CPU) shift(op uint8, size uint8, v, count uint32) (r, fl, mask uint32) 
 		return r, fl, FlagCF | FlagOF
 	case shSHL, shSAL:
 		wide := uint64(v) << count
-		r = uint32(wide & m)
+		r = uint64(wide & m)
 		cf := wide>>bits&1 != 0
 		fl = szp(uint64(r), size) | b2f(cf, FlagCF) | b2f((r&msb != 0) != cf, FlagOF)
 		return r, fl, ArithFlags
 	case shSHR:
-		r = uint32(uint64(v) >> count)
+		r = uint64(uint64(v) >> count)
 		cf := uint64(v)>>(count-1)&1 != 0
 		fl = szp(uint64(r), size) | b2f(cf, FlagCF) | b2f(v&msb != 0, FlagOF)
 		return r, fl, ArithFlags
 	default: // SAR
 		sv := int64(int32(signExtend(v, size)))
-		r = uint32(uint64(sv>>count) & m)
+		r = uint64(uint64(sv>>count) & m)
 		cf := sv>>(count-1)&1 != 0
 		fl = szp(uint64(r), size) | b2f(cf, FlagCF)
 		return r, fl, ArithFlags
@@ -114,7 +114,7 @@ func (c *CPU) shift(op uint8, size uint8, v, count uint32) (r, fl, mask uint32) 
 func opSHLD(c *CPU, in *inst) {
 	count := in.imm & 0x1F
 	if in.sub == 1 {
-		count = uint32(c.R[ECX]) & 0x1F
+		count = uint64(c.R[ECX]) & 0x1F
 	}
 	if count == 0 {
 		c.readE(in)
@@ -123,20 +123,20 @@ func opSHLD(c *CPU, in *inst) {
 	var m rmw
 	dst := c.rmwRead(in, &m)
 	src := c.getReg(in.size, in.reg)
-	bits := uint32(in.size) * 8
-	var r uint32
+	bits := uint64(in.size) * 8
+	var r uint64
 	var cf bool
 	if in.size == 4 {
 		w := uint64(dst)<<32 | uint64(src)
-		r = uint32((w << count) >> 32)
+		r = uint64((w << count) >> 32)
 		cf = dst>>(32-count)&1 != 0
 	} else {
 		// 16-bit: counts above 16 shift in bits of the destination again.
 		w := uint64(dst)<<32 | uint64(src)<<16 | uint64(dst)
-		r = uint32((w << count) >> 32 & 0xFFFF)
+		r = uint64((w << count) >> 32 & 0xFFFF)
 		cf = (w<<(count-1))>>47&1 != 0
 	}
-	msb := uint32(1) << (bits - 1)
+	msb := uint64(1) << (bits - 1)
 	fl := szp(uint64(r), in.size) | b2f(cf, FlagCF) | b2f((r&msb) != (dst&msb), FlagOF)
 	c.rmwWrite(in, &m, r)
 	c.setArith(ArithFlags, fl)
@@ -145,7 +145,7 @@ func opSHLD(c *CPU, in *inst) {
 func opSHRD(c *CPU, in *inst) {
 	count := in.imm & 0x1F
 	if in.sub == 1 {
-		count = uint32(c.R[ECX]) & 0x1F
+		count = uint64(c.R[ECX]) & 0x1F
 	}
 	if count == 0 {
 		c.readE(in)
@@ -154,19 +154,19 @@ func opSHRD(c *CPU, in *inst) {
 	var m rmw
 	dst := c.rmwRead(in, &m)
 	src := c.getReg(in.size, in.reg)
-	bits := uint32(in.size) * 8
-	var r uint32
+	bits := uint64(in.size) * 8
+	var r uint64
 	var cf bool
 	if in.size == 4 {
 		w := uint64(src)<<32 | uint64(dst)
-		r = uint32(w >> count)
+		r = uint64(w >> count)
 		cf = dst>>(count-1)&1 != 0
 	} else {
 		w := uint64(dst)<<32 | uint64(src)<<16 | uint64(dst)
-		r = uint32(w >> count & 0xFFFF)
+		r = uint64(w >> count & 0xFFFF)
 		cf = w>>(count-1)&1 != 0
 	}
-	msb := uint32(1) << (bits - 1)
+	msb := uint64(1) << (bits - 1)
 	fl := szp(uint64(r), in.size) | b2f(cf, FlagCF) | b2f((r&msb) != (dst&msb), FlagOF)
 	c.rmwWrite(in, &m, r)
 	c.setArith(ArithFlags, fl)

@@ -71,6 +71,13 @@ const (
 	CR4PSE = 1 << 4
 	CR4PAE = 1 << 5
 	CR4PGE = 1 << 7
+	CR4PCE = 1 << 8
+
+	// EFER bits (SDM Vol. 3A §2.2.1, Table 2-1 and §5.8.8).
+	EFERSCE = 1 << 0
+	EFERLME = 1 << 8
+	EFERLMA = 1 << 10
+	EFERNXE = 1 << 11
 )
 
 // Segment is a segment register with its hidden descriptor cache
@@ -109,7 +116,7 @@ type DTR struct {
 
 // State is the architectural state that both engines load and store.
 type State struct {
-	GPR    [8]uint64 // EAX ECX EDX EBX ESP EBP ESI EDI
+	GPR    [16]uint64 // RAX RCX RDX RBX RSP RBP RSI RDI R8–R15
 	EIP    uint64
 	EFLAGS uint64
 	Seg    [6]Segment // ES CS SS DS FS GS
@@ -121,9 +128,15 @@ type State struct {
 	CR2    uint64
 	CR3    uint64
 	CR4    uint64
+	CR8    uint64
 	DR     [8]uint64
 	EFER   uint64
-	TSC    uint64
+	// The long-mode MSRs (SDM Vol. 4 Table 2-2; Vol. 3A §5.8.8 SYSCALL).
+	STAR, LSTAR, CSTAR, SFMASK uint64
+	KernelGSBase               uint64
+	PAT                        uint64
+	TSCAux                     uint64
+	TSC                        uint64
 	// SysenterCS, SysenterESP, SysenterEIP are the SYSENTER MSRs (SDM Vol. 2B SYSENTER).
 	SysenterCS, SysenterESP, SysenterEIP uint64
 	Halted                               bool

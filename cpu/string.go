@@ -5,22 +5,22 @@ package cpu
 // registers, so a fault leaves the instruction restartable.
 
 // index registers by address size.
-func (c *CPU) idx(in *inst, r uint8) uint32 {
+func (c *CPU) idx(in *inst, r uint8) uint64 {
 	if in.asize == 2 {
-		return uint32(uint16(c.R[r]))
+		return uint64(uint16(c.R[r]))
 	}
-	return uint32(c.R[r])
+	return uint64(c.R[r])
 }
 
 func (c *CPU) advance(in *inst, r uint8) {
-	d := uint32(in.size)
+	d := uint64(in.size)
 	if c.eflags&FlagDF != 0 {
 		d = -d
 	}
 	if in.asize == 2 {
-		c.R[r] = c.R[r]&^0xFFFF | uint64(uint16(uint32(c.R[r])+d))
+		c.R[r] = c.R[r]&^0xFFFF | uint64(uint16(uint64(c.R[r])+d))
 	} else {
-		c.R[r] = uint64(uint32(c.R[r]) + d)
+		c.R[r] = uint64(uint64(c.R[r]) + d)
 	}
 }
 
@@ -91,8 +91,8 @@ func opINS(c *CPU, in *inst) {
 	c.checkIO(port, in.size)
 	c.repeat(in, false, func() {
 		// Check the destination before the port read so a fault loses no data.
-		c.linW(ES, c.idx(in, EDI), uint32(in.size))
-		v := c.io.In(port, int(in.size))
+		c.linW(ES, c.idx(in, EDI), uint64(in.size))
+		v := uint64(c.io.In(port, int(in.size)))
 		c.writeSize(ES, c.idx(in, EDI), in.size, v)
 		c.advance(in, EDI)
 	})
@@ -103,7 +103,7 @@ func opOUTS(c *CPU, in *inst) {
 	c.checkIO(port, in.size)
 	c.repeat(in, false, func() {
 		v := c.readSize(int(in.seg), c.idx(in, ESI), in.size)
-		c.io.Out(port, int(in.size), v)
+		c.io.Out(port, int(in.size), uint32(v))
 		c.advance(in, ESI)
 	})
 }

@@ -6,11 +6,12 @@ package cpu
 // writeFlags loads EFLAGS from POPF or IRET with the privilege rules of
 // SDM Vol. 2 POPF: IOPL changes only at CPL 0, IF only when CPL ≤ IOPL;
 // VM, RF, VIP, VIF are never loaded this way.
-func (c *CPU) writeFlags(v uint32, size uint8, iret bool) {
-	c.writeFlagsAt(v, size, c.cpl)
+func (c *CPU) writeFlags(v64 uint64, size uint8, iret bool) {
+	c.writeFlagsAt(v64, size, c.cpl)
 }
 
-func (c *CPU) writeFlagsAt(v uint32, size uint8, cpl int) {
+func (c *CPU) writeFlagsAt(v64 uint64, size uint8, cpl int) {
+	v := uint32(v64)
 	c.materialize()
 	mask := uint32(ArithFlags | FlagTF | FlagDF | FlagOF | FlagNT | FlagIF | FlagIOPL | FlagAC | FlagID)
 	if c.pmode || c.eflags&FlagVM != 0 {
@@ -33,7 +34,7 @@ func opPUSHF(c *CPU, in *inst) {
 		c.gp(0)
 	}
 	// VM and RF read as 0 in the pushed image (SDM Vol. 2 PUSHF).
-	c.push(in.size, c.flags()&^(FlagVM|FlagRF))
+	c.push(in.size, uint64(c.flags()&^(FlagVM|FlagRF)))
 }
 
 func opPOPF(c *CPU, in *inst) {
@@ -41,7 +42,7 @@ func opPOPF(c *CPU, in *inst) {
 		c.gp(0)
 	}
 	v := c.peek(in.size, 0)
-	c.setSP(c.sp() + uint32(in.size))
+	c.setSP(c.sp() + uint64(in.size))
 	c.writeFlags(v, in.size, false)
 }
 
@@ -86,12 +87,12 @@ func (c *CPU) checkIO(port uint16, size uint8) {
 	if typ != sysTSS32Avail && typ != sysTSS32Busy || tr.Limit < 0x67 {
 		c.gp(0)
 	}
-	base := uint32(c.sysRead(uint32(tr.Base)+0x66, 2))
-	byteOff := base + uint32(port)/8
-	if byteOff+1 > tr.Limit {
+	base := uint64(c.sysRead(uint64(tr.Base)+0x66, 2))
+	byteOff := base + uint64(port)/8
+	if byteOff+1 > uint64(tr.Limit) {
 		c.gp(0)
 	}
-	bitsv := uint32(c.sysRead(uint32(tr.Base)+byteOff, 2))
+	bitsv := uint64(c.sysRead(uint64(tr.Base)+byteOff, 2))
 	if bitsv>>(port&7)&(1<<size-1) != 0 {
 		c.gp(0)
 	}
@@ -103,7 +104,7 @@ func opIN(c *CPU, in *inst) {
 		port = uint16(c.R[EDX])
 	}
 	c.checkIO(port, in.size)
-	c.setReg(in.size, EAX, c.io.In(port, int(in.size)))
+	c.setReg(in.size, EAX, uint64(c.io.In(port, int(in.size))))
 }
 
 func opOUT(c *CPU, in *inst) {
@@ -112,7 +113,7 @@ func opOUT(c *CPU, in *inst) {
 		port = uint16(c.R[EDX])
 	}
 	c.checkIO(port, in.size)
-	c.io.Out(port, int(in.size), c.getReg(in.size, EAX))
+	c.io.Out(port, int(in.size), uint32(c.getReg(in.size, EAX)))
 }
 
 func opUD(c *CPU, in *inst) { c.ud() }
@@ -134,7 +135,7 @@ func opESC(c *CPU, in *inst) {
 
 // escOperandSize is the memory-operand size of the common form of each
 // escape opcode D8–DF (m32fp, m32int, m64fp, m16int).
-var escOperandSize = [8]uint32{4, 4, 4, 4, 8, 8, 2, 2}
+var escOperandSize = [8]uint64{4, 4, 4, 4, 8, 8, 2, 2}
 
 func opWAIT(c *CPU, in *inst) {
 	if c.CR0&(CR0MP|CR0TS) == CR0MP|CR0TS {
@@ -146,7 +147,7 @@ func opWAIT(c *CPU, in *inst) {
 
 func movRC(c *CPU, in *inst) {
 	c.privileged()
-	var v uint32
+	var v uint64
 	switch in.reg {
 	case 0:
 		v = c.CR0
@@ -164,7 +165,7 @@ func movRC(c *CPU, in *inst) {
 
 func movCR(c *CPU, in *inst) {
 	c.privileged()
-	v := uint32(c.R[in.rm])
+	v := uint64(c.R[in.rm])
 	switch in.reg {
 	case 0:
 		c.writeCR0(v)
@@ -175,7 +176,7 @@ func movCR(c *CPU, in *inst) {
 		c.tlb.FlushCR3++
 		c.tlb.Flush(c.CR4&CR4PGE != 0)
 	case 4:
-		if v&^uint32(CR4VME|CR4PVI|CR4TSD|CR4DE|CR4PSE|CR4PGE|1<<9|1<<10) != 0 {
+		if v&^uint64(CR4VME|CR4PVI|CR4TSD|CR4DE|CR4PSE|CR4PGE|1<<9|1<<10) != 0 {
 			c.gp(0) // reserved bits, or PAE which this CPU does not offer yet
 		}
 		if (v^c.CR4)&(CR4PSE|CR4PGE|CR4PAE) != 0 {
@@ -190,7 +191,7 @@ func movCR(c *CPU, in *inst) {
 }
 
 // writeCR0 applies a CR0 write (SDM Vol. 3A §2.5, §9.9 mode switching).
-func (c *CPU) writeCR0(v uint32) {
+func (c *CPU) writeCR0(v uint64) {
 	if v&CR0PG != 0 && v&CR0PE == 0 || v&CR0NW != 0 && v&CR0CD == 0 {
 		c.gp(0)
 	}
@@ -227,7 +228,7 @@ func movDR(c *CPU, in *inst) {
 		}
 		r += 2
 	}
-	c.DR[r] = uint32(c.R[in.rm])
+	c.DR[r] = uint64(c.R[in.rm])
 }
 
 func opCLTS(c *CPU, in *inst) {
@@ -239,7 +240,7 @@ func opWBINVD(c *CPU, in *inst) { c.privileged() }
 
 func opINVLPG(c *CPU, in *inst) {
 	c.privileged()
-	la := uint32(c.Seg[in.seg].Base) + c.ea(in)
+	la := uint64(c.Seg[in.seg].Base) + c.ea(in)
 	c.tlb.FlushINVLPG++
 	c.tlb.FlushPage(uint64(la))
 }
@@ -265,24 +266,35 @@ func (c *CPU) loadDTR(in *inst) DTR {
 	c.privileged()
 	off := c.ea(in)
 	limit := c.read16(int(in.seg), off)
-	base := c.read32(int(in.seg), off+2)
+	if c.mode == mode64 {
+		return DTR{Base: c.read64(int(in.seg), off+2), Limit: limit} // 10-byte form
+	}
+	base := uint64(c.read32(int(in.seg), off+2))
 	if in.size == 2 {
 		base &= 0xFFFFFF
 	}
-	return DTR{Base: uint64(base), Limit: limit}
+	return DTR{Base: base, Limit: limit}
 }
 
 func (c *CPU) storeDTR(in *inst, d DTR) {
 	off := c.ea(in)
 	// Check both parts before writing either.
-	c.linW(int(in.seg), off, 6)
+	n := uint64(6)
+	if c.mode == mode64 {
+		n = 10
+	}
+	c.linW(int(in.seg), off, n)
 	c.write16(int(in.seg), off, d.Limit)
-	base := uint32(d.Base)
+	if c.mode == mode64 {
+		c.write64(int(in.seg), off+2, d.Base)
+		return
+	}
+	base := d.Base
 	if in.size == 2 {
 		// With a 16-bit operand the 286 layout is stored: the top byte is 0.
 		base &= 0xFFFFFF
 	}
-	c.write32(int(in.seg), off+2, base)
+	c.write32(int(in.seg), off+2, uint32(base))
 }
 
 func opLGDT(c *CPU, in *inst) { c.GDTR = c.loadDTR(in) }
@@ -301,7 +313,7 @@ func opSLDT(c *CPU, in *inst) {
 	if in.mem {
 		in.size = 2
 	}
-	c.writeE(in, uint32(c.LDTR.Selector))
+	c.writeE(in, uint64(c.LDTR.Selector))
 }
 
 func opSTR(c *CPU, in *inst) {
@@ -309,7 +321,7 @@ func opSTR(c *CPU, in *inst) {
 	if in.mem {
 		in.size = 2
 	}
-	c.writeE(in, uint32(c.TR.Selector))
+	c.writeE(in, uint64(c.TR.Selector))
 }
 
 func opLLDT(c *CPU, in *inst) {
@@ -388,7 +400,7 @@ func opLAR(c *CPU, in *inst) {
 		c.setArith(FlagZF, 0)
 		return
 	}
-	c.setReg(in.size, in.reg, uint32(d>>32)&0x00F0FF00)
+	c.setReg(in.size, in.reg, uint64(d>>32)&0x00F0FF00)
 	c.setArith(FlagZF, FlagZF)
 }
 
@@ -442,7 +454,7 @@ func opRDTSC(c *CPU, in *inst) {
 		c.gp(0)
 	}
 	t := c.tsc()
-	c.R[EAX], c.R[EDX] = uint64(uint32(t)), t>>32
+	c.R[EAX], c.R[EDX] = uint64(uint64(t)), t>>32
 }
 
 // Model-specific registers that this CPU has (SDM Vol. 4, Table 2-2).
@@ -456,7 +468,7 @@ const (
 func opRDMSR(c *CPU, in *inst) {
 	c.privileged()
 	var v uint64
-	switch uint32(c.R[ECX]) {
+	switch uint64(c.R[ECX]) {
 	case msrTSC:
 		v = c.tsc()
 	case msrSysenterCS:
@@ -468,21 +480,21 @@ func opRDMSR(c *CPU, in *inst) {
 	default:
 		c.gp(0) // an MSR this CPU does not have
 	}
-	c.R[EAX], c.R[EDX] = uint64(uint32(v)), v>>32
+	c.R[EAX], c.R[EDX] = uint64(uint64(v)), v>>32
 }
 
 func opWRMSR(c *CPU, in *inst) {
 	c.privileged()
-	v := uint64(uint32(c.R[EDX]))<<32 | uint64(uint32(c.R[EAX]))
-	switch uint32(c.R[ECX]) {
+	v := uint64(uint64(c.R[EDX]))<<32 | uint64(uint64(c.R[EAX]))
+	switch uint64(c.R[ECX]) {
 	case msrTSC:
 		c.setTSC(v)
 	case msrSysenterCS:
-		c.sysenter.cs = uint32(v)
+		c.sysenter.cs = uint64(v)
 	case msrSysenterESP:
-		c.sysenter.esp = uint32(v)
+		c.sysenter.esp = uint64(v)
 	case msrSysenterEIP:
-		c.sysenter.eip = uint32(v)
+		c.sysenter.eip = uint64(v)
 	default:
 		c.gp(0)
 	}

@@ -31,6 +31,10 @@ const (
 	fSensitive
 	fCount1  // shift by one (D0, D1)
 	fCountCL // shift by CL (D2, D3)
+	fInv64   // invalid in 64-bit mode (#UD)
+	fDef64   // operand size defaults to 64 bits in 64-bit mode (stack, near branches)
+	fRMByte  // the r/m operand is a byte though the row is not (MOVZX, MOVSX, SETcc)
+	fImm64   // with REX.W the immediate is 64 bits (MOV r64, imm64)
 )
 
 const immMask = fImm8 | fImm8s | fImm16 | fImmZ | fImmFar | fImmEnter | fMoffs | fRel8 | fRelZ
@@ -47,6 +51,10 @@ type opDesc struct {
 
 // opTable is indexed by the opcode byte, or 0x100|byte for 0F-prefixed opcodes.
 var opTable [0x200]opDesc
+
+// opTable64 holds the rows whose meaning changes in 64-bit mode (e.g. 63:
+// MOVSXD instead of ARPL); an empty row means opTable's row applies.
+var opTable64 [0x200]opDesc
 
 func row(op uint16, name string, flags opFlags, fn handler) *opDesc {
 	opTable[op] = opDesc{name: name, flags: flags, fn: fn}
@@ -347,6 +355,36 @@ func init() {
 	// Instruction families that register their own rows.
 	registerX87()
 	registerSSE()
+	registerLong()
+
+	// 64-bit mode (SDM Vol. 2D Appendix A, opcodes marked i64 and d64).
+	for _, op := range []uint16{0x06, 0x07, 0x0E, 0x16, 0x17, 0x1E, 0x1F, 0x27, 0x2F, 0x37, 0x3F,
+		0x60, 0x61, 0x62, 0x82, 0x9A, 0xC4, 0xC5, 0xCE, 0xD4, 0xD5, 0xD6, 0xEA} {
+		opTable[op].flags |= fInv64
+	}
+	for op := uint16(0x50); op < 0x60; op++ {
+		opTable[op].flags |= fDef64
+	}
+	for op := uint16(0x70); op < 0x80; op++ {
+		opTable[op].flags |= fDef64
+		opTable[0x180+op-0x70].flags |= fDef64
+	}
+	for _, op := range []uint16{0x68, 0x6A, 0x9C, 0x9D, 0xC2, 0xC3, 0xC8, 0xC9, 0xE0, 0xE1, 0xE2, 0xE3, 0xE8, 0xE9, 0xEB, 0x1A0, 0x1A1, 0x1A8, 0x1A9} {
+		opTable[op].flags |= fDef64
+	}
+	opTable[0x8F].group[0].flags |= fDef64
+	for _, r := range []int{2, 4, 6} {
+		opTable[0xFF].group[r].flags |= fDef64
+	}
+	for op := uint16(0xB8); op < 0xC0; op++ {
+		opTable[op].flags |= fImm64
+	}
+	for _, op := range []uint16{0x1B6, 0x1BE} {
+		opTable[op].flags |= fRMByte
+	}
+	for op := uint16(0x190); op < 0x1A0; op++ {
+		opTable[op].flags |= fRMByte
+	}
 
 	for i := range opTable {
 		d := &opTable[i]

@@ -19,21 +19,21 @@ func traced(fn handler) handler {
 }
 
 // Disassemble returns the text of the instruction at CS:eip (for traces).
-func (c *CPU) Disassemble(eip uint32) string {
+func (c *CPU) Disassemble(eip uint64) string {
 	var buf [15]byte
 	n := 0
 	for ; n < len(buf); n++ {
-		la := uint32(c.Seg[CS].Base) + eip + uint32(n)
+		la := c.Seg[CS].Base + eip + uint64(n)
+		if c.mode == mode64 {
+			la = eip + uint64(n)
+		}
 		b, ok := c.peekByte(la)
 		if !ok {
 			break
 		}
 		buf[n] = b
 	}
-	mode := 16
-	if c.codeD {
-		mode = 32
-	}
+	mode := int(c.mode)
 	inst, err := x86asm.Decode(buf[:n], mode)
 	if err != nil {
 		return fmt.Sprintf("(bad) % x", buf[:1])
@@ -43,7 +43,7 @@ func (c *CPU) Disassemble(eip uint32) string {
 
 // peekByte reads a byte of guest memory through the current translation
 // without faults or side effects on the TLB counters.
-func (c *CPU) peekByte(la uint32) (b uint8, ok bool) {
+func (c *CPU) peekByte(la uint64) (b uint8, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			if r != errFault {

@@ -157,7 +157,7 @@ func New(cfg Config) (*Machine, error) {
 	}
 	if cfg.Trace != nil {
 		w := cfg.Trace
-		m.CPU.Trace = func(c *cpu.CPU, eip uint32, text string) {
+		m.CPU.Trace = func(c *cpu.CPU, eip uint64, text string) {
 			s := c.State()
 			fmt.Fprintf(w, "%04x:%08x  %-40s eax=%08x ebx=%08x ecx=%08x edx=%08x esp=%08x fl=%08x\n",
 				s.Seg[cpu.CS].Selector, eip, text, s.GPR[cpu.EAX], s.GPR[cpu.EBX], s.GPR[cpu.ECX], s.GPR[cpu.EDX], s.GPR[cpu.ESP], s.EFLAGS)

@@ -22,6 +22,7 @@ type TLBEntry struct {
 type TLB struct {
 	Read  [2][TLBSize]TLBEntry // [0] supervisor, [1] user
 	Write [2][TLBSize]TLBEntry
+	Exec  [2][TLBSize]TLBEntry // instruction fetches (execute-disable pages stay out)
 	// global marks entries filled from global pages (CR4.PGE), kept across CR3 writes.
 	globalPages map[uint64]struct{}
 
@@ -36,12 +37,22 @@ func Index(va uint64) uint64 { return (va >> 12) & (TLBSize - 1) }
 // Tag returns the entry tag of a virtual address.
 func Tag(va uint64) uint64 { return va>>12 + 1 }
 
-// Fill installs a translation of the page holding va.
-func (t *TLB) Fill(write bool, user int, va uint64, pa GPA, global bool) {
+// TLB tables for Fill.
+const (
+	TLBRead = iota
+	TLBWrite
+	TLBExec
+)
+
+// Fill installs a translation of the page holding va in one table.
+func (t *TLB) Fill(table int, user int, va uint64, pa GPA, global bool) {
 	e := TLBEntry{Tag: Tag(va), Page: uint64(pa) &^ (PageSize - 1)}
-	if write {
+	switch table {
+	case TLBWrite:
 		t.Write[user][Index(va)] = e
-	} else {
+	case TLBExec:
+		t.Exec[user][Index(va)] = e
+	default:
 		t.Read[user][Index(va)] = e
 	}
 	if global {
@@ -58,6 +69,7 @@ func (t *TLB) Flush(keepGlobal bool) {
 	if !keepGlobal || len(t.globalPages) == 0 {
 		t.Read = [2][TLBSize]TLBEntry{}
 		t.Write = [2][TLBSize]TLBEntry{}
+		t.Exec = [2][TLBSize]TLBEntry{}
 		if !keepGlobal {
 			t.globalPages = nil
 		}
@@ -70,6 +82,9 @@ func (t *TLB) Flush(keepGlobal bool) {
 			}
 			if _, g := t.globalPages[t.Write[u][i].Tag]; !g {
 				t.Write[u][i] = TLBEntry{}
+			}
+			if _, g := t.globalPages[t.Exec[u][i].Tag]; !g {
+				t.Exec[u][i] = TLBEntry{}
 			}
 		}
 	}
@@ -84,6 +99,9 @@ func (t *TLB) FlushPage(va uint64) {
 		}
 		if t.Write[u][i].Tag == tag {
 			t.Write[u][i] = TLBEntry{}
+		}
+		if t.Exec[u][i].Tag == tag {
+			t.Exec[u][i] = TLBEntry{}
 		}
 	}
 	delete(t.globalPages, tag)
