@@ -35,11 +35,9 @@ func (c *CPU) bitOp(in *inst, kind int) {
 	}
 	ea := c.ea(in)
 	if !immForm {
-		so := int32(signExtend(off, in.size))
+		so := int64(signExtend(off, in.size))
 		ea += uint64(so>>(3+bits.TrailingZeros64(uint64(in.size)))) * uint64(in.size)
-		if in.asize == 2 {
-			ea &= 0xFFFF
-		}
+		ea &= sizeMask(in.asize)
 	}
 	bit = off & (nbits - 1)
 	s := int(in.seg)

@@ -62,18 +62,11 @@ func opRETimm(c *CPU, in *inst) {
 
 // counter returns CX or ECX by address size.
 func (c *CPU) counter(in *inst) uint64 {
-	if in.asize == 2 {
-		return uint64(uint16(c.R[ECX]))
-	}
-	return uint64(c.R[ECX])
+	return c.R[ECX] & sizeMask(in.asize)
 }
 
 func (c *CPU) setCounter(in *inst, v uint64) {
-	if in.asize == 2 {
-		c.R[ECX] = c.R[ECX]&^0xFFFF | uint64(uint16(v))
-	} else {
-		c.R[ECX] = uint64(v)
-	}
+	c.setReg(in.asize, ECX, v)
 }
 
 // opLOOP: sub 0 LOOPNE, 1 LOOPE, 2 LOOP.

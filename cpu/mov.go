@@ -94,36 +94,28 @@ func opBSWAP(c *CPU, in *inst) {
 }
 
 func opXLAT(c *CPU, in *inst) {
-	off := uint64(c.R[EBX]) + uint64(uint8(c.R[EAX]))
-	if in.asize == 2 {
-		off &= 0xFFFF
-	}
+	off := (c.R[EBX] + uint64(uint8(c.R[EAX]))) & sizeMask(in.asize)
 	c.setReg(1, EAX, uint64(c.read8(int(in.seg), off)))
 }
 
 // The stack. SS.B selects ESP or SP (SDM Vol. 1 §6.2.3).
 
-func (c *CPU) sp() uint64 {
-	if c.stackB {
-		return uint64(c.R[ESP])
+// stackSize is the stack-address size: 2 (SP), 4 (ESP) or 8 (RSP in 64-bit mode).
+func (c *CPU) stackSize() uint8 {
+	switch {
+	case c.mode == mode64:
+		return 8
+	case c.stackB:
+		return 4
 	}
-	return uint64(uint16(c.R[ESP]))
+	return 2
 }
 
-func (c *CPU) setSP(v uint64) {
-	if c.stackB {
-		c.R[ESP] = uint64(v)
-	} else {
-		c.R[ESP] = c.R[ESP]&^0xFFFF | uint64(uint16(v))
-	}
-}
+func (c *CPU) sp() uint64 { return c.R[ESP] & sizeMask(c.stackSize()) }
 
-func (c *CPU) spMask() uint64 {
-	if c.stackB {
-		return 0xFFFFFFFF
-	}
-	return 0xFFFF
-}
+func (c *CPU) setSP(v uint64) { c.setReg(c.stackSize(), ESP, v) }
+
+func (c *CPU) spMask() uint64 { return sizeMask(c.stackSize()) }
 
 func (c *CPU) push(size uint8, v uint64) {
 	sp := (c.sp() - uint64(size)) & c.spMask()
@@ -242,12 +234,6 @@ func opENTER(c *CPU, in *inst) {
 	c.setSP(newSP)
 }
 
-func (c *CPU) stackSize() uint8 {
-	if c.stackB {
-		return 4
-	}
-	return 2
-}
 
 func opLEAVE(c *CPU, in *inst) {
 	bp := c.getReg(c.stackSize(), EBP)

@@ -6,10 +6,7 @@ package cpu
 
 // index registers by address size.
 func (c *CPU) idx(in *inst, r uint8) uint64 {
-	if in.asize == 2 {
-		return uint64(uint16(c.R[r]))
-	}
-	return uint64(c.R[r])
+	return c.R[r] & sizeMask(in.asize)
 }
 
 func (c *CPU) advance(in *inst, r uint8) {
@@ -17,11 +14,7 @@ func (c *CPU) advance(in *inst, r uint8) {
 	if c.eflags&FlagDF != 0 {
 		d = -d
 	}
-	if in.asize == 2 {
-		c.R[r] = c.R[r]&^0xFFFF | uint64(uint16(uint64(c.R[r])+d))
-	} else {
-		c.R[r] = uint64(uint64(c.R[r]) + d)
-	}
+	c.setReg(in.asize, r, c.R[r]+d)
 }
 
 // repeat runs body once, or while the counter is non-zero with a REP prefix.

@@ -1,5 +1,7 @@
 package cpu
 
+import "github.com/gemu-project/gemu/mmu"
+
 // System instructions: flags that need privilege, I/O, control and debug
 // registers, descriptor tables, CPUID, MSRs and the time-stamp counter.
 
@@ -157,52 +159,115 @@ func movRC(c *CPU, in *inst) {
 		v = c.CR3
 	case 4:
 		v = c.CR4
+	case 8:
+		if c.mode != mode64 {
+			c.ud()
+		}
+		v = c.CR8
 	default:
 		c.ud()
 	}
-	c.R[in.rm] = uint64(v)
+	// In 64-bit mode the operand is 64 bits, else 32 (SDM Vol. 2 MOV CR).
+	if c.mode == mode64 {
+		c.R[in.rm] = v
+	} else {
+		c.R[in.rm] = v & 0xFFFFFFFF
+	}
 }
+
+// cr4Valid are the CR4 bits this CPU implements (SDM Vol. 3A §2.5).
+const cr4Valid = CR4VME | CR4PVI | CR4TSD | CR4DE | CR4PSE | CR4PAE | CR4PGE | CR4PCE | 1<<9 | 1<<10
 
 func movCR(c *CPU, in *inst) {
 	c.privileged()
-	v := uint64(c.R[in.rm])
+	v := c.R[in.rm]
+	if c.mode != mode64 {
+		v &= 0xFFFFFFFF
+	}
 	switch in.reg {
 	case 0:
 		c.writeCR0(v)
 	case 2:
 		c.CR2 = v
 	case 3:
-		c.CR3 = v
-		c.tlb.FlushCR3++
-		c.tlb.Flush(c.CR4&CR4PGE != 0)
+		c.writeCR3(v)
 	case 4:
-		if v&^uint64(CR4VME|CR4PVI|CR4TSD|CR4DE|CR4PSE|CR4PGE|1<<9|1<<10) != 0 {
-			c.gp(0) // reserved bits, or PAE which this CPU does not offer yet
+		if v&^uint64(cr4Valid) != 0 || c.long && v&CR4PAE == 0 {
+			c.gp(0) // reserved bits, or clearing PAE in IA-32e mode
 		}
 		if (v^c.CR4)&(CR4PSE|CR4PGE|CR4PAE) != 0 {
 			c.tlb.FlushCR0CR4++
 			c.tlb.Flush(false)
 		}
 		c.CR4 = v
+		if v&CR4PAE != 0 && c.CR0&CR0PG != 0 && !c.long {
+			c.loadPDPTEs()
+		}
+	case 8:
+		if c.mode != mode64 || v > 15 {
+			c.gp(0)
+		}
+		c.CR8 = v
 	default:
 		c.ud()
 	}
 	c.stop = true
 }
 
-// writeCR0 applies a CR0 write (SDM Vol. 3A §2.5, §9.9 mode switching).
+// writeCR3 loads the page-table base; non-global translations are dropped
+// (SDM Vol. 3A §4.10.4.1).
+func (c *CPU) writeCR3(v uint64) {
+	c.CR3 = v
+	c.tlb.FlushCR3++
+	c.tlb.Flush(c.CR4&CR4PGE != 0)
+	if c.CR4&CR4PAE != 0 && c.CR0&CR0PG != 0 && !c.long {
+		c.loadPDPTEs()
+	}
+}
+
+// loadPDPTEs reads the four PAE page-directory-pointer entries at CR3
+// (SDM Vol. 3A §4.4.1): a reserved bit set in a present entry is #GP(0).
+func (c *CPU) loadPDPTEs() {
+	base := mmu.GPA(c.CR3 &^ 0x1F)
+	for i := range c.pdpte {
+		e := uint64(c.mem.Read32(base+mmu.GPA(i*8))) | uint64(c.mem.Read32(base+mmu.GPA(i*8+4)))<<32
+		if e&1 != 0 && e&(0x1E6|^uint64(1<<physAddrBits-1)) != 0 {
+			c.gp(0)
+		}
+		c.pdpte[i] = e
+	}
+}
+
+// writeCR0 applies a CR0 write (SDM Vol. 3A §2.5, §9.9 mode switching,
+// §10.8.5 IA-32e mode activation).
 func (c *CPU) writeCR0(v uint64) {
-	if v&CR0PG != 0 && v&CR0PE == 0 || v&CR0NW != 0 && v&CR0CD == 0 {
+	if v&CR0PG != 0 && v&CR0PE == 0 || v&CR0NW != 0 && v&CR0CD == 0 || v>>32 != 0 {
 		c.gp(0)
 	}
 	v |= CR0ET
 	old := c.CR0
+	if v&CR0PG != 0 && old&CR0PG == 0 && c.EFER&EFERLME != 0 {
+		// Activating IA-32e mode needs PAE and a CS that is not 64-bit yet.
+		if c.CR4&CR4PAE == 0 || c.Seg[CS].Access&AccL != 0 {
+			c.gp(0)
+		}
+		c.EFER |= EFERLMA
+	}
+	if v&CR0PG == 0 && old&CR0PG != 0 && c.long {
+		if c.mode == mode64 {
+			c.gp(0) // paging cannot be turned off from 64-bit code
+		}
+		c.EFER &^= EFERLMA
+	}
 	c.CR0 = v
 	if (old^v)&(CR0PG|CR0WP|CR0PE) != 0 {
 		c.tlb.FlushCR0CR4++
 		c.tlb.Flush(false)
 	}
 	c.modeChanged()
+	if v&CR0PG != 0 && old&CR0PG == 0 && c.CR4&CR4PAE != 0 && !c.long {
+		c.loadPDPTEs()
+	}
 	c.refreshSegChecks()
 	c.stop = true
 }
@@ -459,43 +524,149 @@ func opRDTSC(c *CPU, in *inst) {
 
 // Model-specific registers that this CPU has (SDM Vol. 4, Table 2-2).
 const (
-	msrTSC         = 0x10
-	msrSysenterCS  = 0x174
-	msrSysenterESP = 0x175
-	msrSysenterEIP = 0x176
+	msrTSC          = 0x10
+	msrMTRRcap      = 0xFE
+	msrSysenterCS   = 0x174
+	msrSysenterESP  = 0x175
+	msrSysenterEIP  = 0x176
+	msrMiscEnable   = 0x1A0
+	msrPAT          = 0x277
+	msrMTRRdefType  = 0x2FF
+	msrEFER         = 0xC0000080
+	msrSTAR         = 0xC0000081
+	msrLSTAR        = 0xC0000082
+	msrCSTAR        = 0xC0000083
+	msrSFMASK       = 0xC0000084
+	msrFSBase       = 0xC0000100
+	msrGSBase       = 0xC0000101
+	msrKernelGSBase = 0xC0000102
+	msrTSCAux       = 0xC0000103
 )
+
+// DefaultPAT is the PAT value after reset (SDM Vol. 3A §13.12.4).
+const DefaultPAT = 0x0007040600070406
 
 func opRDMSR(c *CPU, in *inst) {
 	c.privileged()
-	var v uint64
-	switch uint64(c.R[ECX]) {
-	case msrTSC:
-		v = c.tsc()
-	case msrSysenterCS:
-		v = uint64(c.sysenter.cs)
-	case msrSysenterESP:
-		v = uint64(c.sysenter.esp)
-	case msrSysenterEIP:
-		v = uint64(c.sysenter.eip)
-	default:
+	v, ok := c.readMSR(uint32(c.R[ECX]))
+	if !ok {
 		c.gp(0) // an MSR this CPU does not have
 	}
-	c.R[EAX], c.R[EDX] = uint64(uint64(v)), v>>32
+	c.R[EAX], c.R[EDX] = uint64(uint32(v)), v>>32
 }
 
 func opWRMSR(c *CPU, in *inst) {
 	c.privileged()
-	v := uint64(uint64(c.R[EDX]))<<32 | uint64(uint64(c.R[EAX]))
-	switch uint64(c.R[ECX]) {
-	case msrTSC:
-		c.setTSC(v)
-	case msrSysenterCS:
-		c.sysenter.cs = uint64(v)
-	case msrSysenterESP:
-		c.sysenter.esp = uint64(v)
-	case msrSysenterEIP:
-		c.sysenter.eip = uint64(v)
-	default:
+	v := uint64(uint32(c.R[EDX]))<<32 | uint64(uint32(c.R[EAX]))
+	if !c.writeMSR(uint32(c.R[ECX]), v) {
 		c.gp(0)
 	}
+}
+
+func (c *CPU) readMSR(n uint32) (uint64, bool) {
+	switch n {
+	case msrTSC:
+		return c.tsc(), true
+	case msrMTRRcap:
+		return 0, true // no variable or fixed ranges, no WC
+	case msrMTRRdefType:
+		return 0x6, true // write-back default, MTRRs disabled
+	case msrMiscEnable:
+		return 1, true // fast strings
+	case msrSysenterCS:
+		return c.sysenter.cs, true
+	case msrSysenterESP:
+		return c.sysenter.esp, true
+	case msrSysenterEIP:
+		return c.sysenter.eip, true
+	case msrPAT:
+		return c.msr.pat, true
+	case msrEFER:
+		return c.EFER, true
+	case msrSTAR:
+		return c.msr.star, true
+	case msrLSTAR:
+		return c.msr.lstar, true
+	case msrCSTAR:
+		return c.msr.cstar, true
+	case msrSFMASK:
+		return c.msr.sfmask, true
+	case msrFSBase:
+		return c.Seg[FS].Base, true
+	case msrGSBase:
+		return c.Seg[GS].Base, true
+	case msrKernelGSBase:
+		return c.msr.kernelGSBase, true
+	case msrTSCAux:
+		return c.msr.tscAux, true
+	}
+	return 0, false
+}
+
+// writeMSR writes an MSR; it reports false for #GP (no such MSR, reserved
+// bits, a non-canonical address).
+func (c *CPU) writeMSR(n uint32, v uint64) bool {
+	switch n {
+	case msrTSC:
+		c.setTSC(v)
+	case msrMTRRdefType, msrMiscEnable:
+		// Accepted and ignored: memory types do not matter to an emulator.
+	case msrSysenterCS:
+		c.sysenter.cs = v & 0xFFFF
+	case msrSysenterESP:
+		if !canonical(v) {
+			return false
+		}
+		c.sysenter.esp = v
+	case msrSysenterEIP:
+		if !canonical(v) {
+			return false
+		}
+		c.sysenter.eip = v
+	case msrPAT:
+		for i := 0; i < 8; i++ {
+			if t := v >> (8 * i) & 0xFF; t > 7 || t == 2 || t == 3 {
+				return false
+			}
+		}
+		c.msr.pat = v
+	case msrEFER:
+		// SCE, LME and NXE are writable, LMA is read-only, and LME cannot
+		// change while paging is on (SDM Vol. 3A §10.8.5).
+		if v&^uint64(EFERSCE|EFERLME|EFERLMA|EFERNXE) != 0 {
+			return false
+		}
+		if c.CR0&CR0PG != 0 && (v^c.EFER)&EFERLME != 0 {
+			return false
+		}
+		if (v^c.EFER)&EFERNXE != 0 {
+			c.tlb.Flush(false)
+		}
+		c.EFER = v&^EFERLMA | c.EFER&EFERLMA
+	case msrSTAR:
+		c.msr.star = v
+	case msrLSTAR, msrCSTAR, msrKernelGSBase, msrFSBase, msrGSBase:
+		if !canonical(v) {
+			return false
+		}
+		switch n {
+		case msrLSTAR:
+			c.msr.lstar = v
+		case msrCSTAR:
+			c.msr.cstar = v
+		case msrKernelGSBase:
+			c.msr.kernelGSBase = v
+		case msrFSBase:
+			c.Seg[FS].Base = v
+		case msrGSBase:
+			c.Seg[GS].Base = v
+		}
+	case msrSFMASK:
+		c.msr.sfmask = v & 0xFFFFFFFF
+	case msrTSCAux:
+		c.msr.tscAux = v & 0xFFFFFFFF
+	default:
+		return false
+	}
+	return true
 }
