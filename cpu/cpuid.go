@@ -5,35 +5,54 @@ package cpu
 
 // CPUID leaf 1 EDX feature bits.
 const (
-	featFPU  = 1 << 0
-	featVME  = 1 << 1
-	featDE   = 1 << 2
-	featPSE  = 1 << 3
-	featTSC  = 1 << 4
-	featMSR  = 1 << 5
-	featCX8  = 1 << 8
-	featPGE  = 1 << 13
-	featCMOV = 1 << 15
+	featFPU   = 1 << 0
+	featVME   = 1 << 1
+	featDE    = 1 << 2
+	featPSE   = 1 << 3
+	featTSC   = 1 << 4
+	featMSR   = 1 << 5
+	featCX8   = 1 << 8
+	featPAE   = 1 << 6
+	featSEP   = 1 << 11
+	featPGE   = 1 << 13
+	featCMOV  = 1 << 15
+	featPAT   = 1 << 16
+	featPSE36 = 1 << 17
+
+	// Leaf 1 ECX.
+	featCX16 = 1 << 13
+
+	// Leaf 80000001h EDX and ECX.
+	extSYSCALL = 1 << 11
+	extNX      = 1 << 20
+	extRDTSCP  = 1 << 27
+	extLM      = 1 << 29
+	extLAHF    = 1 << 0 // ECX: LAHF/SAHF in 64-bit mode
 )
 
-// Model is the processor gemu presents: an i686-class integer core without
-// x87 (not emulated yet), with 4 MiB pages and global pages.
+// Model is the processor gemu presents: an x86-64 integer core (long mode,
+// NX, SYSCALL) whose x87 and SSE units report themselves when they register.
 var Model = struct {
 	Vendor              string
 	Family, Model, Step uint32
 	FeaturesEDX         uint32
 	FeaturesECX         uint32
+	ExtFeaturesEDX      uint32
+	ExtFeaturesECX      uint32
 	MaxLeaf, MaxExtLeaf uint32
 	BrandString         string
 }{
-	Vendor:      "GenuineIntel",
-	Family:      6,
-	Model:       1,
-	Step:        1,
-	FeaturesEDX: featDE | featPSE | featTSC | featMSR | featCX8 | featPGE | featCMOV,
-	MaxLeaf:     1,
-	MaxExtLeaf:  0x80000004,
-	BrandString: "gemu virtual CPU",
+	Vendor:         "GenuineIntel",
+	Family:         6,
+	Model:          1,
+	Step:           1,
+	FeaturesEDX:    featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP | featPGE | featCMOV | featPAT | featPSE36,
+	FeaturesECX:    featCX16,
+	ExtFeaturesEDX: extSYSCALL | extNX | extRDTSCP | extLM,
+	ExtFeaturesECX: extLAHF,
+	MaxLeaf:        1,
+	MaxExtLeaf:     0x80000008,
+	BrandString:    "gemu virtual CPU",
 }
 
 func opCPUID(c *CPU, in *inst) {
@@ -61,6 +80,10 @@ func cpuid(leaf, sub uint32) (a, b, c, d uint32) {
 		return sig, 0, m.FeaturesECX, m.FeaturesEDX
 	case leaf == 0x80000000:
 		return m.MaxExtLeaf, 0, 0, 0
+	case leaf == 0x80000001:
+		return 0, 0, m.ExtFeaturesECX, m.ExtFeaturesEDX
+	case leaf == 0x80000008:
+		return physAddrBits | 48<<8, 0, 0, 0 // physical and linear address bits
 	case leaf >= 0x80000002 && leaf <= 0x80000004:
 		i := int(leaf-0x80000002) * 16
 		return le32(m.BrandString, i), le32(m.BrandString, i+4), le32(m.BrandString, i+8), le32(m.BrandString, i+12)

@@ -94,6 +94,10 @@ func (c *CPU) interrupt(vector uint8, src intSource, code uint32, hasCode bool, 
 		c.interruptReal(vector, ret)
 		return
 	}
+	if c.long {
+		c.interrupt64(vector, src, code, hasCode, ret)
+		return
+	}
 	ext := uint32(0)
 	if src == intExternal {
 		ext = 1
@@ -608,6 +612,10 @@ func opIRET(c *CPU, in *inst) {
 		c.realCS(cs, eip)
 		c.setSP(c.sp() + 3*uint64(size))
 		c.writeFlags(fl, size, false)
+		return
+	}
+	if c.long {
+		c.iret64(size)
 		return
 	}
 	if c.eflags&FlagNT != 0 {

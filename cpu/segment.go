@@ -125,8 +125,13 @@ func (c *CPU) loadSeg(s int, sel uint16) {
 	}
 	rpl := int(sel & 3)
 	if sel&^3 == 0 {
-		if s == SS {
+		// A null SS is allowed in 64-bit mode at CPL < 3 (SDM Vol. 2 MOV).
+		if s == SS && !(c.mode == mode64 && c.cpl < 3 && rpl == c.cpl) {
 			c.gp(0)
+		}
+		if s == SS {
+			c.setSeg(s, Segment{Selector: sel, Access: AccP | AccS | AccWritable | uint16(rpl)<<AccDPLShift})
+			return
 		}
 		c.setSeg(s, Segment{Selector: sel})
 		return

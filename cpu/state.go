@@ -186,6 +186,7 @@ func ResetState(cs, ip uint16) State {
 	s.LDTR = Segment{Limit: 0xFFFF, Access: AccP | 2}
 	s.TR = Segment{Limit: 0xFFFF, Access: AccP | 11}
 	s.FPU = ResetFPU()
+	s.PAT = DefaultPAT
 	return s
 }
 
