@@ -274,5 +274,7 @@ func opCMOVcc(c *CPU, in *inst) {
 	v := c.readE(in)
 	if c.cond(in.sub) {
 		c.setReg(in.size, in.reg, v)
+	} else if in.size == 4 {
+		c.R[in.reg] &= 0xFFFFFFFF // a 32-bit destination is zero-extended either way
 	}
 }

@@ -1,5 +1,7 @@
 package cpu
 
+import "math/bits"
+
 // Data movement and the stack (SDM Vol. 2: MOV, LEA, XCHG, MOVZX, MOVSX,
 // CBW, CWD, BSWAP, XLAT, PUSH, POP, PUSHA, POPA, ENTER, LEAVE).
 
@@ -30,6 +32,9 @@ func xchgEG(c *CPU, in *inst) {
 }
 
 func xchgAX(c *CPU, in *inst) {
+	if in.reg == EAX {
+		return // 90: NOP, even in 64-bit mode where XCHG EAX,EAX would zero-extend
+	}
 	a, b := c.getReg(in.size, EAX), c.getReg(in.size, in.reg)
 	c.setReg(in.size, EAX, b)
 	c.setReg(in.size, in.reg, a)
@@ -67,12 +72,9 @@ func movsxW(c *CPU, in *inst) {
 	c.setReg(sz, in.reg, signExtend(v, 2))
 }
 
+// opCBW: CBW, CWDE, CDQE (SDM Vol. 2 CBW/CWDE/CDQE).
 func opCBW(c *CPU, in *inst) {
-	if in.size == 2 {
-		c.setReg(2, EAX, signExtend(c.getReg(1, EAX), 1))
-	} else {
-		c.setReg(4, EAX, signExtend(c.getReg(2, EAX), 2))
-	}
+	c.setReg(in.size, EAX, signExtend(c.getReg(in.size/2, EAX), in.size/2))
 }
 
 func opCWD(c *CPU, in *inst) {
@@ -84,13 +86,15 @@ func opCWD(c *CPU, in *inst) {
 }
 
 func opBSWAP(c *CPU, in *inst) {
-	v := uint64(c.R[in.reg])
-	if in.size == 2 {
+	switch in.size {
+	case 2:
 		// BSWAP with a 16-bit operand is undefined; hardware clears the word.
 		c.setReg(2, in.reg, 0)
-		return
+	case 4:
+		c.R[in.reg] = uint64(bits.ReverseBytes32(uint32(c.R[in.reg])))
+	default:
+		c.R[in.reg] = bits.ReverseBytes64(c.R[in.reg])
 	}
-	c.R[in.reg] = uint64(v>>24 | v>>8&0xFF00 | v<<8&0xFF0000 | v<<24)
 }
 
 func opXLAT(c *CPU, in *inst) {
@@ -233,7 +237,6 @@ func opENTER(c *CPU, in *inst) {
 	c.setReg(size, EBP, frame)
 	c.setSP(newSP)
 }
-
 
 func opLEAVE(c *CPU, in *inst) {
 	bp := c.getReg(c.stackSize(), EBP)

@@ -13,16 +13,26 @@ const (
 	shSAR
 )
 
+// shiftCountMask: counts are masked to 5 bits, 6 with a 64-bit operand
+// (SDM Vol. 2 SAL/SAR/SHL/SHR).
+func shiftCountMask(size uint8) uint64 {
+	if size == 8 {
+		return 0x3F
+	}
+	return 0x1F
+}
+
 func opShift(c *CPU, in *inst) {
 	var count uint64
 	switch {
 	case in.imm2 == 1:
 		count = 1
 	case in.imm2 == 2:
-		count = uint64(c.R[ECX]) & 0x1F
+		count = c.R[ECX]
 	default:
-		count = in.imm & 0x1F
+		count = in.imm
 	}
+	count &= shiftCountMask(in.size)
 	if count == 0 {
 		// A zero count changes nothing, not even the flags; the operand is
 		// still read (and may fault).
@@ -55,46 +65,38 @@ func (c *CPU) shift(op uint8, size uint8, v, count uint64) (r uint64, fl, mask u
 		top, next := r&msb != 0, r&(msb>>1) != 0
 		fl = b2f(top, FlagCF) | b2f(top != next, FlagOF)
 		return r, fl, FlagCF | FlagOF
-	case shRCL:
+	case shRCL, shRCR:
 		n := count % (bits + 1)
-		cf := uint64(0)
-		if c.cf() {
-			cf = 1
-		}
 		if n == 0 {
 			return v, c.flags(), 0
 		}
-		wide := uint64(v) | cf<<bits // bits+1-bit value
-		wide = (wide<<n | wide>>(bits+1-n)) & (m<<1 | 1)
-		r = uint64(wide & m)
-		ncf := wide>>bits&1 != 0
-		fl = b2f(ncf, FlagCF) | b2f((r&msb != 0) != ncf, FlagOF)
-		return r, fl, FlagCF | FlagOF
-	case shRCR:
-		n := count % (bits + 1)
-		cf := uint64(0)
-		if c.cf() {
-			cf = 1
+		cf := c.cf()
+		// OF (defined for a count of 1) for RCR is MSB(dest) XOR CF before the rotate.
+		rcrOF := (v&msb != 0) != cf
+		r = v
+		for i := uint64(0); i < n; i++ { // one bit at a time through CF (at most 64)
+			if op == shRCL {
+				out := r&msb != 0
+				r = (r<<1 | uint64(b2f(cf, 1))) & m
+				cf = out
+			} else {
+				out := r&1 != 0
+				r = r>>1 | uint64(b2f(cf, 1))*msb
+				cf = out
+			}
 		}
-		if n == 0 {
-			return v, c.flags(), 0
+		of := (r&msb != 0) != cf
+		if op == shRCR {
+			of = rcrOF
+			if n != 1 {
+				of = (r&msb != 0) != (r&(msb>>1) != 0)
+			}
 		}
-		// OF (defined for a count of 1) is MSB(dest) XOR CF before the rotate.
-		of := (v&msb != 0) != (cf != 0)
-		wide := uint64(v) | cf<<bits
-		wide = (wide>>n | wide<<(bits+1-n)) & (m<<1 | 1)
-		r = uint64(wide & m)
-		ncf := wide>>bits&1 != 0
-		if n != 1 {
-			of = (r&msb != 0) != (r&(msb>>1) != 0)
-		}
-		fl = b2f(ncf, FlagCF) | b2f(of, FlagOF)
-		return r, fl, FlagCF | FlagOF
+		return r, b2f(cf, FlagCF) | b2f(of, FlagOF), FlagCF | FlagOF
 	case shSHL, shSAL:
-		wide := uint64(v) << count
-		r = uint64(wide & m)
-		cf := wide>>bits&1 != 0
-		fl = szp(uint64(r), size) | b2f(cf, FlagCF) | b2f((r&msb != 0) != cf, FlagOF)
+		r = v << count & m
+		cf := count <= bits && v>>(bits-count)&1 != 0
+		fl = szp(r, size) | b2f(cf, FlagCF) | b2f((r&msb != 0) != cf, FlagOF)
 		return r, fl, ArithFlags
 	case shSHR:
 		r = uint64(uint64(v) >> count)
@@ -112,10 +114,11 @@ func (c *CPU) shift(op uint8, size uint8, v, count uint64) (r uint64, fl, mask u
 
 // opSHLD: sub 0 count in imm8, 1 count in CL.
 func opSHLD(c *CPU, in *inst) {
-	count := in.imm & 0x1F
+	count := in.imm
 	if in.sub == 1 {
-		count = uint64(c.R[ECX]) & 0x1F
+		count = c.R[ECX]
 	}
+	count &= shiftCountMask(in.size)
 	if count == 0 {
 		c.readE(in)
 		return
@@ -126,11 +129,15 @@ func opSHLD(c *CPU, in *inst) {
 	bits := uint64(in.size) * 8
 	var r uint64
 	var cf bool
-	if in.size == 4 {
-		w := uint64(dst)<<32 | uint64(src)
-		r = uint64((w << count) >> 32)
+	switch in.size {
+	case 8:
+		r = dst<<count | src>>(64-count)
+		cf = dst>>(64-count)&1 != 0
+	case 4:
+		w := dst<<32 | src
+		r = (w << count) >> 32
 		cf = dst>>(32-count)&1 != 0
-	} else {
+	default:
 		// 16-bit: counts above 16 shift in bits of the destination again.
 		w := uint64(dst)<<32 | uint64(src)<<16 | uint64(dst)
 		r = uint64((w << count) >> 32 & 0xFFFF)
@@ -143,10 +150,11 @@ func opSHLD(c *CPU, in *inst) {
 }
 
 func opSHRD(c *CPU, in *inst) {
-	count := in.imm & 0x1F
+	count := in.imm
 	if in.sub == 1 {
-		count = uint64(c.R[ECX]) & 0x1F
+		count = c.R[ECX]
 	}
+	count &= shiftCountMask(in.size)
 	if count == 0 {
 		c.readE(in)
 		return
@@ -157,11 +165,15 @@ func opSHRD(c *CPU, in *inst) {
 	bits := uint64(in.size) * 8
 	var r uint64
 	var cf bool
-	if in.size == 4 {
-		w := uint64(src)<<32 | uint64(dst)
-		r = uint64(w >> count)
+	switch in.size {
+	case 8:
+		r = dst>>count | src<<(64-count)
 		cf = dst>>(count-1)&1 != 0
-	} else {
+	case 4:
+		w := src<<32 | dst
+		r = w >> count & 0xFFFFFFFF
+		cf = dst>>(count-1)&1 != 0
+	default:
 		w := uint64(dst)<<32 | uint64(src)<<16 | uint64(dst)
 		r = uint64(w >> count & 0xFFFF)
 		cf = w>>(count-1)&1 != 0

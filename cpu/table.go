@@ -132,7 +132,7 @@ func init() {
 		row(0xB8+r, "MOV Zv,Iv", fOpReg|fImmZ, movRI)
 		row(0x1C8+r, "BSWAP Zd", fOpReg, opBSWAP)
 	}
-	row(0x90, "NOP", 0, opNOP)
+	row(0x90, "NOP / XCHG r8,rAX", fOpReg, xchgAX) // 90 is XCHG eAX,eAX; with REX.B it is XCHG R8,rAX
 	row(0x60, "PUSHA", 0, opPUSHA)
 	row(0x61, "POPA", 0, opPOPA)
 	row(0x62, "BOUND Gv,Ma", fModRM|fMemOnly, opBOUND)
