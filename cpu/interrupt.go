@@ -173,9 +173,7 @@ func (c *CPU) interrupt(vector uint8, src intSource, code uint32, hasCode bool, 
 	if hasCode {
 		c.push(size, uint64(code))
 	}
-	if target > d.limit() {
-		c.gp(0)
-	}
+	c.checkFarTarget(d, target)
 	d = c.setAccessed(d, daddr)
 	c.eflags &^= FlagTF | FlagNT | FlagRF | FlagVM
 	if typ == sysIntGate16 || typ == sysIntGate32 {
@@ -356,9 +354,7 @@ func (c *CPU) farJump(sel uint16, eip uint64, size uint8) {
 	code := uint32(sel &^ 3)
 	if d.code() {
 		c.codeTarget(sel, d)
-		if eip > d.limit() {
-			c.gp(0)
-		}
+		c.checkFarTarget(d, eip)
 		d = c.setAccessed(d, addr)
 		c.setSeg(CS, d.segment(sel&^3|uint16(c.cpl)))
 		c.EIP = eip
@@ -387,9 +383,7 @@ func (c *CPU) farJump(sel uint16, eip uint64, size uint8) {
 		if !td.present() {
 			c.raise(ExcNP, tcode, true)
 		}
-		if teip > td.limit() {
-			c.gp(0)
-		}
+		c.checkFarTarget(td, teip)
 		td = c.setAccessed(td, taddr)
 		c.setSeg(CS, td.segment(tsel&^3|uint16(c.cpl)))
 		c.EIP = teip
@@ -421,9 +415,7 @@ func (c *CPU) farCall(sel uint16, eip uint64, size uint8, next uint64) {
 	code := uint32(sel &^ 3)
 	if d.code() {
 		c.codeTarget(sel, d)
-		if eip > d.limit() {
-			c.gp(0)
-		}
+		c.checkFarTarget(d, eip)
 		c.linW(SS, (c.sp()-uint64(size)*2)&c.spMask(), uint64(size)*2)
 		c.push(size, uint64(c.Seg[CS].Selector))
 		c.push(size, next)
@@ -460,9 +452,7 @@ func (c *CPU) farCall(sel uint16, eip uint64, size uint8, next uint64) {
 	if !td.present() {
 		c.raise(ExcNP, tcode, true)
 	}
-	if teip > td.limit() {
-		c.gp(0)
-	}
+	c.checkFarTarget(td, teip)
 	oldCS := c.Seg[CS].Selector
 	if !td.conforming() && td.dpl() < c.cpl {
 		// More privileged: new stack from the TSS, copy the parameters (§5.8.5, Figure 5-13).
@@ -509,9 +499,7 @@ func opRETF(c *CPU, in *inst) {
 		return
 	}
 	d, addr, rpl := c.returnCS(sel)
-	if eip > d.limit() {
-		c.gp(0)
-	}
+	c.checkFarTarget(d, eip)
 	if rpl == c.cpl {
 		d = c.setAccessed(d, addr)
 		c.setSeg(CS, d.segment(sel))
@@ -646,9 +634,7 @@ func opIRET(c *CPU, in *inst) {
 	if size == 2 {
 		eip &= 0xFFFF
 	}
-	if eip > d.limit() {
-		c.gp(0)
-	}
+	c.checkFarTarget(d, eip)
 	oldCPL := c.cpl
 	if rpl == c.cpl {
 		c.setSP(c.sp() + 3*uint64(size))
@@ -699,4 +685,19 @@ func (c *CPU) iretToV86(eip uint64, cs uint16, fl uint64) {
 	c.refreshSegChecks()
 	c.R[ESP] = uint64(esp)
 	c.EIP = eip & 0xFFFF
+}
+
+// checkFarTarget checks the offset of a far transfer against the new code
+// segment: its limit, or canonicity for a 64-bit code segment (L=1 in
+// IA-32e mode).
+func (c *CPU) checkFarTarget(d descriptor, eip uint64) {
+	if c.long && d&(1<<53) != 0 {
+		if !canonical(eip) {
+			c.gp(0)
+		}
+		return
+	}
+	if eip > d.limit() {
+		c.gp(0)
+	}
 }
