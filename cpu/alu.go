@@ -167,14 +167,20 @@ func opNEG(c *CPU, in *inst) {
 	c.aluFlags(aluSUB, in.size, 0, b, r, false)
 }
 
-// opXADD exchanges and adds (SDM Vol. 2 XADD).
+// opXADD exchanges and adds (SDM Vol. 2 XADD: TEMP ← SRC + DEST;
+// SRC ← DEST; DEST ← TEMP, so with one register as both, the sum wins).
 func opXADD(c *CPU, in *inst) {
 	var m rmw
 	a := c.rmwRead(in, &m)
 	b := c.getReg(in.size, in.reg)
 	r := a + b
-	c.rmwWrite(in, &m, r)
-	c.setReg(in.size, in.reg, a)
+	if in.mem {
+		c.rmwWrite(in, &m, r) // memory first: a fault leaves the register intact
+		c.setReg(in.size, in.reg, a)
+	} else {
+		c.setReg(in.size, in.reg, a)
+		c.rmwWrite(in, &m, r)
+	}
 	c.aluFlags(aluADD, in.size, a, b, r, false)
 }
 

@@ -29,6 +29,7 @@ type inst struct {
 	branch bool  // the handler sets EIP itself
 	segOvr bool  // a segment-override prefix was present
 	p66    bool  // a 66h prefix was present (a mandatory prefix for SSE forms)
+	modrm  uint8 // the raw ModRM byte (the x87 keeps it in FOP)
 }
 
 const (
@@ -208,6 +209,7 @@ prefixes:
 	ripRel := false
 	if flags&fModRM != 0 {
 		modrm := d.u8()
+		in.modrm = modrm
 		ripRel = d.modrm(in, modrm, asize, segSet)
 		if desc.group != nil {
 			g := &desc.group[in.reg&7]

@@ -103,6 +103,7 @@ func dec32(c *CPU, in *inst) {
 func shlRI32(c *CPU, in *inst) {
 	n := in.imm & 31
 	if n == 0 {
+		c.R[in.rm] &= 0xFFFFFFFF
 		return
 	}
 	v := c.R[in.rm] & 0xFFFFFFFF
@@ -114,6 +115,7 @@ func shlRI32(c *CPU, in *inst) {
 func shrRI32(c *CPU, in *inst) {
 	n := in.imm & 31
 	if n == 0 {
+		c.R[in.rm] &= 0xFFFFFFFF
 		return
 	}
 	v := uint32(c.R[in.rm])

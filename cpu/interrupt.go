@@ -360,6 +360,10 @@ func (c *CPU) farJump(sel uint16, eip uint64, size uint8) {
 		c.EIP = eip
 		return
 	}
+	if c.long && d.system() && d.typ() == sysCallGate32 {
+		c.callGate64(sel, addr, d, 0, true)
+		return
+	}
 	if d.system() && (d.typ() == sysCallGate16 || d.typ() == sysCallGate32) {
 		if d.dpl() < c.cpl || d.dpl() < int(sel&3) {
 			c.gp(code)
@@ -422,6 +426,10 @@ func (c *CPU) farCall(sel uint16, eip uint64, size uint8, next uint64) {
 		d = c.setAccessed(d, addr)
 		c.setSeg(CS, d.segment(sel&^3|uint16(c.cpl)))
 		c.EIP = eip
+		return
+	}
+	if c.long && d.system() && d.typ() == sysCallGate32 {
+		c.callGate64(sel, addr, d, next, false)
 		return
 	}
 	if !d.system() || (d.typ() != sysCallGate16 && d.typ() != sysCallGate32) {

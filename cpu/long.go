@@ -328,3 +328,84 @@ func (c *CPU) iret64(size uint8) {
 	c.refreshSegChecks()
 	c.EIP = eip
 }
+
+// callGate64 is a far CALL or JMP through a 16-byte 64-bit call gate
+// (SDM Vol. 3A §5.8.3.1, §5.8.5; Vol. 2 CALL, "IA-32e mode"): the target
+// must be 64-bit code; a CALL to an inner level takes RSP from the TSS,
+// loads a null SS and pushes SS, RSP, CS and RIP as quadwords.
+func (c *CPU) callGate64(sel uint16, addr uint64, gate descriptor, next uint64, jump bool) {
+	code := uint32(sel &^ 3)
+	if gate.dpl() < c.cpl || gate.dpl() < int(sel&3) {
+		c.gp(code)
+	}
+	if !gate.present() {
+		c.raise(ExcNP, code, true)
+	}
+	hi := c.sysRead(addr+8, 8)
+	if hi>>40&0x1F != 0 {
+		c.gp(code) // the upper half's type field must be 0
+	}
+	tsel := gate.gateSelector()
+	target := gate.gateOffset() | (hi&0xFFFFFFFF)<<32
+	if tsel&^3 == 0 {
+		c.gp(0)
+	}
+	td, taddr := c.readDesc(tsel, ExcGP)
+	tcode := uint32(tsel &^ 3)
+	if !td.code() || td&(1<<53) == 0 || td&(1<<54) != 0 || td.dpl() > c.cpl {
+		c.gp(tcode)
+	}
+	if jump && (td.conforming() && td.dpl() > c.cpl || !td.conforming() && td.dpl() != c.cpl) {
+		c.gp(tcode)
+	}
+	if !td.present() {
+		c.raise(ExcNP, tcode, true)
+	}
+	if !canonical(target) {
+		c.gp(0)
+	}
+	newCPL := c.cpl
+	if !jump && !td.conforming() {
+		newCPL = td.dpl()
+	}
+	td = c.setAccessed(td, taddr)
+	if jump {
+		c.setSeg(CS, td.segment(tsel&^3|uint16(c.cpl)))
+		c.EIP = target
+		return
+	}
+	oldCS, oldSS, oldRSP := c.Seg[CS].Selector, c.Seg[SS].Selector, c.R[ESP]
+	if c.mode != mode64 {
+		oldRSP &= 0xFFFFFFFF
+	}
+	rsp := oldRSP
+	frame := []uint64{next, uint64(oldCS)}
+	if newCPL < c.cpl {
+		rsp = c.tss64Stack(newCPL, 0)
+		frame = append(frame, oldRSP, uint64(oldSS))
+	}
+	oldCPL := c.cpl
+	c.cpl = newCPL
+	ok := false
+	defer func() {
+		if !ok {
+			c.cpl = oldCPL
+		}
+	}()
+	base := rsp - uint64(len(frame))*8
+	for i, v := range frame {
+		la := base + uint64(i)*8
+		if !canonical(la) {
+			c.raise(ExcSS, 0, true)
+		}
+		c.lwrite64(la, v)
+	}
+	ok = true
+	if newCPL != oldCPL {
+		c.Seg[SS] = Segment{Selector: uint16(newCPL), Access: AccP | AccS | AccWritable | uint16(newCPL)<<AccDPLShift}
+	}
+	c.setSeg(CS, td.segment(tsel&^3|uint16(newCPL)))
+	c.R[ESP] = base
+	c.refreshSegChecks()
+	c.EIP = target
+}

@@ -77,12 +77,13 @@ func opCBW(c *CPU, in *inst) {
 	c.setReg(in.size, EAX, signExtend(c.getReg(in.size/2, EAX), in.size/2))
 }
 
+// opCWD: CWD, CDQ, CQO fill rDX with the sign of rAX.
 func opCWD(c *CPU, in *inst) {
-	if in.size == 2 {
-		c.setReg(2, EDX, uint64(int32(int16(c.getReg(2, EAX)))>>16))
-	} else {
-		c.setReg(4, EDX, uint64(int32(c.getReg(4, EAX))>>31))
+	var v uint64
+	if c.getReg(in.size, EAX)&signBit(in.size) != 0 {
+		v = ^uint64(0)
 	}
+	c.setReg(in.size, EDX, v)
 }
 
 func opBSWAP(c *CPU, in *inst) {

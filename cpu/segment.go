@@ -170,7 +170,9 @@ func (c *CPU) nullifyOuter() {
 		}
 		conf := seg.Access&AccCode != 0 && seg.Access&AccExpDown != 0
 		if !conf && seg.DPL() < c.cpl {
-			c.setSeg(s, Segment{Selector: 0})
+			// The selector becomes null and the segment unusable; the base
+			// stays (what FS/GS-based code in 64-bit mode relies on, as in QEMU).
+			c.setSeg(s, Segment{Selector: 0, Base: seg.Base})
 		}
 	}
 }

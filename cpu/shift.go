@@ -22,6 +22,16 @@ func shiftCountMask(size uint8) uint64 {
 	return 0x1F
 }
 
+// shiftNothing is a shift by a masked count of 0: the flags do not change
+// and the operand is still read (and may fault); a 32-bit register
+// destination is still written, so it is zero-extended in 64-bit mode.
+func (c *CPU) shiftNothing(in *inst) {
+	c.readE(in)
+	if !in.mem && in.size == 4 {
+		c.R[in.rm] &= 0xFFFFFFFF
+	}
+}
+
 func opShift(c *CPU, in *inst) {
 	var count uint64
 	switch {
@@ -34,9 +44,7 @@ func opShift(c *CPU, in *inst) {
 	}
 	count &= shiftCountMask(in.size)
 	if count == 0 {
-		// A zero count changes nothing, not even the flags; the operand is
-		// still read (and may fault).
-		c.readE(in)
+		c.shiftNothing(in)
 		return
 	}
 	var m rmw
@@ -104,7 +112,7 @@ func (c *CPU) shift(op uint8, size uint8, v, count uint64) (r uint64, fl, mask u
 		fl = szp(uint64(r), size) | b2f(cf, FlagCF) | b2f(v&msb != 0, FlagOF)
 		return r, fl, ArithFlags
 	default: // SAR
-		sv := int64(int32(signExtend(v, size)))
+		sv := int64(signExtend(v, size))
 		r = uint64(uint64(sv>>count) & m)
 		cf := sv>>(count-1)&1 != 0
 		fl = szp(uint64(r), size) | b2f(cf, FlagCF)
@@ -120,7 +128,7 @@ func opSHLD(c *CPU, in *inst) {
 	}
 	count &= shiftCountMask(in.size)
 	if count == 0 {
-		c.readE(in)
+		c.shiftNothing(in)
 		return
 	}
 	var m rmw
@@ -156,7 +164,7 @@ func opSHRD(c *CPU, in *inst) {
 	}
 	count &= shiftCountMask(in.size)
 	if count == 0 {
-		c.readE(in)
+		c.shiftNothing(in)
 		return
 	}
 	var m rmw

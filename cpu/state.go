@@ -152,7 +152,7 @@ type FPUState struct {
 	FOP   uint16      // last x87 opcode (11 bits)
 	FIP   uint64      // last x87 instruction pointer
 	FDP   uint64      // last x87 data pointer
-	ST    [8][10]byte // physical registers R0–R7, 80-bit extended, little-endian
+	ST    [8][10]byte // ST(0)–ST(7) in stack order (ST[i] = ST(i)), as FXSAVE and kvm_fpu; 80-bit little-endian
 	XMM   [16][16]byte
 	MXCSR uint32
 }

@@ -122,27 +122,11 @@ func opUD(c *CPU, in *inst) { c.ud() }
 
 func opTooLong(c *CPU, in *inst) { c.gp(0) }
 
-// opESC: x87 escape. With CR0.EM or CR0.TS set it raises #NM (SDM Vol. 3A
-// §2.5); the x87 itself is not emulated yet, so no FPU is reported in CPUID
-// and the escape otherwise does nothing, as on a CPU without a coprocessor.
-func opESC(c *CPU, in *inst) {
-	if c.CR0&(CR0EM|CR0TS) != 0 {
-		c.raise(ExcNM, 0, false)
-	}
-	if in.mem {
-		// The operand is still addressed: a segment-limit violation faults.
-		c.linR(int(in.seg), c.ea(in), escOperandSize[in.sub])
-	}
-}
-
-// escOperandSize is the memory-operand size of the common form of each
-// escape opcode D8–DF (m32fp, m32int, m64fp, m16int).
-var escOperandSize = [8]uint64{4, 4, 4, 4, 8, 8, 2, 2}
-
 func opWAIT(c *CPU, in *inst) {
 	if c.CR0&(CR0MP|CR0TS) == CR0MP|CR0TS {
 		c.raise(ExcNM, 0, false)
 	}
+	c.x87Wait() // a pending unmasked x87 exception raises #MF (SDM Vol. 1 §8.6)
 }
 
 // Control registers (SDM Vol. 3A §2.5; Vol. 2 MOV—Move to/from Control Registers).

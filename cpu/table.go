@@ -225,9 +225,6 @@ func init() {
 	row(0xD5, "AAD Ib", fImm8, opAAD)
 	row(0xD6, "SALC", 0, opSALC)
 	row(0xD7, "XLAT", 0, opXLAT)
-	for i := uint16(0xD8); i <= 0xDF; i++ {
-		row(i, "ESC (x87)", fModRM, opESC).sub = uint8(i - 0xD8)
-	}
 	row(0xE0, "LOOPNE Jb", fRel8|fBranch|fEnd, opLOOP).sub = 0
 	row(0xE1, "LOOPE Jb", fRel8|fBranch|fEnd, opLOOP).sub = 1
 	row(0xE2, "LOOP Jb", fRel8|fBranch|fEnd, opLOOP).sub = 2

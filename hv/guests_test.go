@@ -32,6 +32,11 @@ func TestGuests(t *testing.T) {
 		{name: "rings", kernel: "rings.bin", want: "verdict: 0 (pass)"},
 		{name: "intloop", kernel: "intloop.bin", args: "100000", want: "verdict: 0 (pass)"},
 		{name: "bootsector", disk: "bootsector.img", want: "boot sector ok"},
+		{name: "x87", kernel: "x87.bin", want: "verdict: 0 (pass)"},
+		{name: "sse", kernel: "sse.bin", want: "verdict: 0 (pass)"},
+		{name: "long64", kernel: "long64.bin", want: "verdict: 0 (pass)"},
+		{name: "long64pg", kernel: "long64pg.bin", want: "verdict: 0 (pass)"},
+		{name: "longsyscall", kernel: "longsyscall.bin", want: "verdict: 0 (pass)"},
 	}
 	for _, g := range guests {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,4 @@
+package ssehost
+
+//go:noescape
+func run(code []byte, s *State, mem []byte)
