@@ -24,6 +24,7 @@ const (
 	ExcPF  = 14
 	ExcMF  = 16
 	ExcAC  = 17
+	ExcXM  = 19 // SIMD floating-point exception
 )
 
 type fault struct {

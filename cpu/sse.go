@@ -18,8 +18,6 @@ const (
 	CR4OSXMMEXCPT = 1 << 10 // unmasked SIMD FP exceptions raise #XM, not #UD
 )
 
-// ExcXM is the SIMD floating-point exception (SDM Vol. 3A §6.15, Interrupt 19).
-const ExcXM = 19
 
 // CPUID leaf 1 EDX bits of the vector units (SDM Vol. 2A CPUID, Table 3-11).
 const (

@@ -35,7 +35,7 @@ check() {
 }
 
 check hello 1 "hello, world" -kernel hello.bin
-for g in pmode pit exceptions smc rings alu; do
+for g in pmode pit exceptions smc rings alu x87 sse; do
 	check "$g" 1 "verdict: 0 (pass)" -kernel "$g.bin"
 done
 check "intloop (default N)" 1 "checksum: faf9e268" -kernel intloop.bin
