@@ -96,6 +96,8 @@ type CPU struct {
 	// Trace, when set, receives each instruction before it executes.
 	Trace func(c *CPU, eip uint64, text string)
 	Stats Stats
+	// MachineMSRs serves the MSRs that the core does not implement; nil: none.
+	MachineMSRs MSRs
 	// TimeStampCounter returns the TSC; nil means instructions retired.
 	TimeStampCounter func() uint64
 }

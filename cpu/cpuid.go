@@ -18,6 +18,7 @@ const (
 	featCMOV  = 1 << 15
 	featPAT   = 1 << 16
 	featPSE36 = 1 << 17
+	featCLFSH = 1 << 19
 
 	// Leaf 1 ECX.
 	featCX16 = 1 << 13
@@ -46,7 +47,7 @@ var Model = struct {
 	Family:         6,
 	Model:          1,
 	Step:           1,
-	FeaturesEDX:    featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP | featPGE | featCMOV | featPAT | featPSE36,
+	FeaturesEDX:    featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP | featPGE | featCMOV | featPAT | featPSE36 | featCLFSH,
 	FeaturesECX:    featCX16,
 	ExtFeaturesEDX: extSYSCALL | extNX | extRDTSCP | extLM,
 	ExtFeaturesECX: extLAHF,
@@ -77,7 +78,8 @@ func cpuid(leaf, sub uint32) (a, b, c, d uint32) {
 		return m.MaxLeaf, le32(m.Vendor, 0), le32(m.Vendor, 8), le32(m.Vendor, 4)
 	case leaf == 1:
 		sig := m.Step | m.Model<<4 | m.Family<<8
-		return sig, 0, m.FeaturesECX, m.FeaturesEDX
+		// EBX: CLFLUSH line size 8×8 = 64 bytes, one logical processor, APIC ID 0.
+		return sig, 8<<8 | 1<<16, m.FeaturesECX, m.FeaturesEDX
 	case leaf == 0x80000000:
 		return m.MaxExtLeaf, 0, 0, 0
 	case leaf == 0x80000001:

@@ -212,6 +212,14 @@ type IO interface {
 	Out(port uint16, size int, v uint32)
 }
 
+// MSRs are model-specific registers that the machine rather than the core
+// implements (IA32_APIC_BASE, IA32_TSC_DEADLINE, paravirtual MSRs). Each
+// method reports false for an MSR it does not have: the CPU raises #GP(0).
+type MSRs interface {
+	ReadMSR(n uint32) (uint64, bool)
+	WriteMSR(n uint32, v uint64) bool
+}
+
 // Interrupts is the CPU's INTR line and interrupt-acknowledge cycle.
 type Interrupts interface {
 	// Pending reports whether a maskable interrupt is waiting.

@@ -584,6 +584,9 @@ func (c *CPU) readMSR(n uint32) (uint64, bool) {
 	case msrTSCAux:
 		return c.msr.tscAux, true
 	}
+	if c.MachineMSRs != nil {
+		return c.MachineMSRs.ReadMSR(n)
+	}
 	return 0, false
 }
 
@@ -650,6 +653,9 @@ func (c *CPU) writeMSR(n uint32, v uint64) bool {
 	case msrTSCAux:
 		c.msr.tscAux = v & 0xFFFFFFFF
 	default:
+		if c.MachineMSRs != nil {
+			return c.MachineMSRs.WriteMSR(n, v)
+		}
 		return false
 	}
 	return true
