@@ -64,6 +64,7 @@ type Machine struct {
 	cfg  Config
 	Mem  *mmu.Memory
 	PC   *devices.PC
+	MMIO *devices.Bus // physical addresses above RAM: the local APIC, IOAPIC…
 	CPU  *cpu.CPU
 	Boot *firmware.BootInfo
 	disk *devices.FileBackend
@@ -108,6 +109,8 @@ func New(cfg Config) (*Machine, error) {
 		return nil, err
 	}
 	m.PC = pc
+	m.MMIO = devices.NewBus("mmio")
+	mem.MMIO = mmioBus{m.MMIO}
 	m.CPU = cpu.New(mem, pc, pc.PIC)
 
 	var st cpu.State
@@ -324,3 +327,9 @@ func splitModules(list string) []string {
 	}
 	return append(mods, cur.String())
 }
+
+// mmioBus lets guest-physical accesses that no RAM backs reach the MMIO bus.
+type mmioBus struct{ bus *devices.Bus }
+
+func (b mmioBus) ReadMMIO(addr mmu.GPA, data []byte) bool  { return b.bus.Read(uint64(addr), data) }
+func (b mmioBus) WriteMMIO(addr mmu.GPA, data []byte) bool { return b.bus.Write(uint64(addr), data) }
