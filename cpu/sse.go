@@ -18,7 +18,6 @@ const (
 	CR4OSXMMEXCPT = 1 << 10 // unmasked SIMD FP exceptions raise #XM, not #UD
 )
 
-
 // CPUID leaf 1 EDX bits of the vector units (SDM Vol. 2A CPUID, Table 3-11).
 const (
 	featMMX  = 1 << 23

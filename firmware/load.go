@@ -46,6 +46,9 @@ type Module struct {
 type Options struct {
 	Name    string // the image's file name, for messages; "image" if empty
 	Cmdline string // multiboot command line
+	// Path, if set, is put before Cmdline in the multiboot command line, as
+	// QEMU's -kernel does (the kernel's file name, then -append).
+	Path    string
 	Modules []Module
 	// MemSize is the RAM size the guest is told; 0 means all of mem.
 	MemSize uint64
@@ -299,7 +302,11 @@ func loadMultiboot(mem *mmu.Memory, img []byte, h mbHeader, opts Options, memSiz
 			mods[i].str = m.Name
 		}
 	}
-	probe, _, _ := multibootArea(0, memSize, opts.Cmdline, mods)
+	cmdline := opts.Cmdline
+	if opts.Path != "" {
+		cmdline = strings.TrimSpace(opts.Path + " " + cmdline)
+	}
+	probe, _, _ := multibootArea(0, memSize, cmdline, mods)
 	base, err := placeLoaderArea(uint64(len(probe)), regs)
 	if err != nil {
 		return cpu.State{}, nil, err
@@ -325,7 +332,7 @@ func loadMultiboot(mem *mmu.Memory, img []byte, h mbHeader, opts Options, memSiz
 		bi.Modules = append(bi.Modules, LoadedModule{Name: m.Name, Start: uint32(start), End: uint32(end), String: mods[i].str})
 		next = end
 	}
-	area, gdtOff, infoOff := multibootArea(uint32(base), memSize, opts.Cmdline, mods)
+	area, gdtOff, infoOff := multibootArea(uint32(base), memSize, cmdline, mods)
 
 	if err := writeChunks(mem, chunks); err != nil {
 		return cpu.State{}, nil, err

@@ -32,6 +32,9 @@ func TestGuests(t *testing.T) {
 		{name: "rings", kernel: "rings.bin", want: "verdict: 0 (pass)"},
 		{name: "intloop", kernel: "intloop.bin", args: "100000", want: "verdict: 0 (pass)"},
 		{name: "bootsector", disk: "bootsector.img", want: "boot sector ok"},
+		// A flat binary given as --kernel is entered like a boot sector, with the BIOS installed.
+		{name: "flat-kernel", kernel: "bootsector.bin", disk: "bootsector.img", want: "boot sector ok"},
+		{name: "intloop64", kernel: "intloop64.bin", args: "100000", want: "verdict: 0 (pass)"},
 		{name: "x87", kernel: "x87.bin", want: "verdict: 0 (pass)"},
 		{name: "sse", kernel: "sse.bin", want: "verdict: 0 (pass)"},
 		{name: "long64", kernel: "long64.bin", want: "verdict: 0 (pass)"},

@@ -122,7 +122,7 @@ func New(cfg Config) (*Machine, error) {
 			return nil, fmt.Errorf("kernel: %w", err)
 		}
 		// Like QEMU, the multiboot command line is the kernel's path, then --append.
-		opts := firmware.Options{Name: cfg.Kernel, Cmdline: strings.TrimSpace(cfg.Kernel + " " + cfg.Append)}
+		opts := firmware.Options{Name: cfg.Kernel, Path: cfg.Kernel, Cmdline: cfg.Append}
 		for _, spec := range splitModules(cfg.Initrd) {
 			path, _, _ := strings.Cut(spec, " ")
 			mod, err := os.ReadFile(path)
