@@ -10,9 +10,18 @@ var specializeOff bool
 
 // specialize replaces a generic handler by a faster one for the same form.
 func specialize(in *inst) {
-	if specializeOff || in.size != 4 || in.lock || in.rep != 0 {
+	if specializeOff || in.lock || in.rep != 0 {
 		return
 	}
+	switch in.size {
+	case 4:
+		specialize32(in)
+	case 8:
+		specialize64(in)
+	}
+}
+
+func specialize32(in *inst) {
 	fn := in.fn
 	switch {
 	case same(fn, aluEG) && !in.mem, same(fn, aluGE) && !in.mem:
@@ -56,6 +65,10 @@ func specialize(in *inst) {
 		in.fn = inc32
 	case same(fn, decReg):
 		in.fn = dec32
+	case same(fn, incE) && !in.mem:
+		in.fn, in.reg = inc32, in.rm
+	case same(fn, decE) && !in.mem:
+		in.fn, in.reg = dec32, in.rm
 	case same(fn, opLEA) && in.asize == 4:
 		in.fn = lea32
 	case same(fn, opShift) && !in.mem && in.imm2 == 0:
