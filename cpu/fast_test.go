@@ -111,3 +111,73 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatalf("state round trip (-set +got):\n%s", d)
 	}
 }
+
+// TestSpecializedHandlersMatchGeneric64 is the same comparison in 64-bit
+// mode, with REX.W forms and R8–R15.
+func TestSpecializedHandlersMatchGeneric64(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for round := 0; round < 300; round++ {
+		var code []byte
+		reg := func() int {
+			for {
+				if r := rng.Intn(16); r != ESP {
+					return r
+				}
+			}
+		}
+		for i := 0; i < 40; i++ {
+			r1, r2 := reg(), reg()
+			w := byte(0x48)
+			if rng.Intn(4) == 0 {
+				w = 0x40 // 32-bit operand with REX (zero-extension)
+			}
+			rex := w | byte(r2>>3)<<2 | byte(r1>>3)
+			modrm := byte(0xC0 | (r2&7)<<3 | r1&7)
+			imm := []byte{byte(rng.Intn(256)), byte(rng.Intn(256)), byte(rng.Intn(256)), byte(rng.Intn(256))}
+			switch rng.Intn(9) {
+			case 0: // ALU Ev,Gv
+				code = append(code, rex, byte(rng.Intn(8)*8+1), modrm)
+			case 1: // ALU Gv,Ev
+				code = append(code, rex, byte(rng.Intn(8)*8+3), modrm)
+			case 2: // Grp1 Ev,Iz
+				code = append(append(code, rex&^4, 0x81, byte(0xC0|rng.Intn(8)<<3|r1&7)), imm...)
+			case 3: // MOV both directions
+				code = append(code, rex, 0x89, modrm, rex, 0x8B, modrm)
+			case 4: // INC, DEC (FF /0, /1)
+				code = append(code, rex&^4, 0xFF, byte(0xC0|r1&7), rex&^4, 0xFF, byte(0xC8|r1&7))
+			case 5: // LEA r, [r + r*2 + disp8]
+				code = append(code, rex|byte(r1>>3)<<1, 0x8D, byte(0x44|(r2&7)<<3), byte(1<<6|(r1&7)<<3|r1&7), imm[0])
+			case 6: // SHL, SHR by imm8
+				code = append(code, rex&^4, 0xC1, byte(0xE0|r1&7), imm[0]&63, rex&^4, 0xC1, byte(0xE8|r1&7), imm[1]&63)
+			case 7: // store and load through [disp32]
+				code = append(code, rex&^1, 0x89, byte(0x04|(r2&7)<<3), 0x25, 0, 0x20, 0, 0, rex&^1, 0x8B, byte(0x04|(r2&7)<<3), 0x25, 0, 0x20, 0, 0)
+			case 8: // ADC, SBB after a flag-setting op
+				code = append(code, rex, 0x11, modrm, rex, 0x19, modrm)
+			}
+		}
+		code = append(code, 0x9C, 0x58, 0xF4) // pushfq; pop rax; hlt
+		var regs [16]uint64
+		for i := range regs {
+			regs[i] = rng.Uint64()
+		}
+		run := func() State {
+			c, _ := longMachine(t, code)
+			for i := range regs {
+				if i != ESP {
+					c.R[i] = regs[i]
+				}
+			}
+			if r, err := c.Run(100000); err != nil || r != StopHalt {
+				t.Fatalf("run: %v %v", r, err)
+			}
+			return c.State()
+		}
+		specializeOff = true
+		want := run()
+		specializeOff = false
+		got := run()
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("round %d: specialized handlers differ (-generic +specialized):\n%s\ncode % x", round, d, code)
+		}
+	}
+}
