@@ -12,6 +12,7 @@ const (
 	featTSC   = 1 << 4
 	featMSR   = 1 << 5
 	featCX8   = 1 << 8
+	featAPIC  = 1 << 9
 	featPAE   = 1 << 6
 	featSEP   = 1 << 11
 	featPGE   = 1 << 13
@@ -47,7 +48,7 @@ var Model = struct {
 	Family:         6,
 	Model:          1,
 	Step:           1,
-	FeaturesEDX:    featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP | featPGE | featCMOV | featPAT | featPSE36 | featCLFSH,
+	FeaturesEDX:    featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featAPIC | featSEP | featPGE | featCMOV | featPAT | featPSE36 | featCLFSH,
 	FeaturesECX:    featCX16,
 	ExtFeaturesEDX: extSYSCALL | extNX | extRDTSCP | extLM,
 	ExtFeaturesECX: extLAHF,

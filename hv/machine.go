@@ -61,13 +61,16 @@ func (s Stats) MIPS() float64 {
 
 // Machine is one virtual PC.
 type Machine struct {
-	cfg  Config
-	Mem  *mmu.Memory
-	PC   *devices.PC
-	MMIO *devices.Bus // physical addresses above RAM: the local APIC, IOAPIC…
-	CPU  *cpu.CPU
-	Boot *firmware.BootInfo
-	disk *devices.FileBackend
+	cfg    Config
+	Mem    *mmu.Memory
+	PC     *devices.PC
+	MMIO   *devices.Bus // physical addresses above RAM: the local APIC, IOAPIC…
+	LAPIC  *devices.LAPIC
+	IOAPIC *devices.IOAPIC
+	clock  *devices.HostClock
+	CPU    *cpu.CPU
+	Boot   *firmware.BootInfo
+	disk   *devices.FileBackend
 
 	exit  *Result // set by the debug-exit port or the reset line
 	start time.Time
@@ -96,7 +99,12 @@ func New(cfg Config) (*Machine, error) {
 		m.disk = fb
 		disk = fb
 	}
+	// ISA interrupts go to both the 8259s and the IOAPIC, as on a PC chipset.
+	isa := &isaIRQs{}
+	m.clock = devices.NewHostClock()
 	pc, err := devices.NewPC(devices.PCConfig{
+		Clock:     m.clock,
+		IRQ:       isa,
 		MemSize:   cfg.MemSize,
 		SerialOut: cfg.SerialOut,
 		DebugCon:  cfg.DebugCon,
@@ -111,7 +119,26 @@ func New(cfg Config) (*Machine, error) {
 	m.PC = pc
 	m.MMIO = devices.NewBus("mmio")
 	mem.MMIO = mmioBus{m.MMIO}
-	m.CPU = cpu.New(mem, pc, pc.PIC)
+	// The local APIC starts in virtual-wire mode (LINT0 = ExtINT), as KVM
+	// does, so that kernels loaded without a BIOS get the 8259's interrupts.
+	m.LAPIC = devices.NewLAPIC(m.clock, devices.LAPICConfig{PIC: pc.PIC, VirtualWire: true})
+	m.IOAPIC = devices.NewIOAPIC(m.LAPIC)
+	m.LAPIC.SetEOIBroadcast(m.IOAPIC.EOI)
+	isa.pic, isa.ioapic = pc.PIC, m.IOAPIC
+	for _, r := range []struct {
+		base, size uint64
+		name       string
+		dev        devices.Device
+	}{
+		{devices.LAPICBase, devices.LAPICSize, "lapic", m.LAPIC},
+		{devices.IOAPICBase, devices.IOAPICSize, "ioapic", m.IOAPIC},
+	} {
+		if err := m.MMIO.Register(r.base, r.size, r.name, r.dev); err != nil {
+			return nil, err
+		}
+	}
+	m.CPU = cpu.New(mem, pc, m.LAPIC)
+	m.CPU.MachineMSRs = m.LAPIC
 
 	var st cpu.State
 	switch {
@@ -216,7 +243,7 @@ func (m *Machine) Run() (Result, error) {
 	c := m.CPU
 	for {
 		now := m.clockNow()
-		next := m.PC.Advance(now)
+		next := m.advance(now)
 		m.PC.Poll()
 		budget := uint64(sliceInstructions)
 		if lim := m.cfg.MaxInstructions; lim > 0 {
@@ -245,16 +272,22 @@ func (m *Machine) Run() (Result, error) {
 	}
 }
 
-func (m *Machine) clockNow() time.Duration { return time.Since(m.start) }
+func (m *Machine) clockNow() time.Duration { return m.clock.Now() }
+
+// advance runs the timers of every device up to now and returns the
+// earliest next deadline.
+func (m *Machine) advance(now time.Duration) time.Duration {
+	return min(m.PC.Advance(now), m.LAPIC.Advance(now))
+}
 
 // waitForInterrupt sleeps while the CPU is halted, until the next timer
 // deadline or serial input, in small steps so that input is seen promptly.
 func (m *Machine) waitForInterrupt(next time.Duration) {
 	for m.CPU.Halted() {
 		now := m.clockNow()
-		next = m.PC.Advance(now)
+		next = m.advance(now)
 		m.PC.Poll()
-		if m.PC.PIC.Pending() {
+		if m.LAPIC.Pending() {
 			return
 		}
 		d := next - now
@@ -333,3 +366,25 @@ type mmioBus struct{ bus *devices.Bus }
 
 func (b mmioBus) ReadMMIO(addr mmu.GPA, data []byte) bool  { return b.bus.Read(uint64(addr), data) }
 func (b mmioBus) WriteMMIO(addr mmu.GPA, data []byte) bool { return b.bus.Write(uint64(addr), data) }
+
+// isaIRQs fans the ISA interrupt lines out to the 8259s and the IOAPIC:
+// IRQ 0 arrives on IOAPIC pin 2 (the ACPI MADT interrupt-source override),
+// and the cascade line IRQ 2 is not wired to the IOAPIC.
+type isaIRQs struct {
+	pic    *devices.PIC
+	ioapic *devices.IOAPIC
+}
+
+func (f *isaIRQs) SetIRQ(irq int, level bool) {
+	if f.pic != nil {
+		f.pic.SetIRQ(irq, level)
+	}
+	if f.ioapic == nil || irq == 2 {
+		return
+	}
+	pin := irq
+	if irq == 0 {
+		pin = 2
+	}
+	f.ioapic.SetIRQ(pin, level)
+}
