@@ -66,13 +66,16 @@ type CPU struct {
 	segck  [6]segCheck
 	pdpte  [4]uint64 // PAE PDPTEs, loaded with CR3 (SDM Vol. 3A §4.4.1)
 	trapDB bool      // a single-step #DB is being delivered
-	cpl    int
-	pmode  bool  // CR0.PE and not virtual-8086
-	codeD  bool  // CS.D: 32-bit default operand and address size
-	stackB bool  // SS.B: 32-bit stack pointer (64-bit RSP in 64-bit mode)
-	long   bool  // IA-32e mode active (EFER.LMA)
-	mode   uint8 // decode mode: mode16, mode32 or mode64 (CS.L in IA-32e mode)
-	halted bool
+	// recheckTF: the last instruction (SYSCALL, SYSRET, SYSENTER, SYSEXIT)
+	// traps on TF as it left it, not as it found it.
+	recheckTF bool
+	cpl       int
+	pmode     bool  // CR0.PE and not virtual-8086
+	codeD     bool  // CS.D: 32-bit default operand and address size
+	stackB    bool  // SS.B: 32-bit stack pointer (64-bit RSP in 64-bit mode)
+	long      bool  // IA-32e mode active (EFER.LMA)
+	mode      uint8 // decode mode: mode16, mode32 or mode64 (CS.L in IA-32e mode)
+	halted    bool
 	// inhibit delays interrupts by one instruction after STI, MOV SS and POP SS
 	// (SDM Vol. 3A §6.8.3).
 	inhibit bool
@@ -280,6 +283,14 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 		c.stop = false
 		c.execBlock(b)
 		c.curBlock = nil
+		if c.recheckTF {
+			c.recheckTF = false
+			if c.eflags&FlagTF != 0 && c.stopReason == StopNone {
+				c.singleStepTrap() // SYSRET or SYSEXIT set TF
+				prev = nil
+				continue
+			}
+		}
 		prev = b
 		if c.stop {
 			prev = nil
@@ -342,6 +353,20 @@ func (c *CPU) singleStep() {
 	if c.stopReason != StopNone || c.halted {
 		return
 	}
+	if c.recheckTF {
+		// SYSCALL, SYSRET, SYSENTER, SYSEXIT: the trap follows TF as the
+		// instruction left it, so a kernel can mask TF on entry (Linux's
+		// MSR_SYSCALL_MASK) and a return that sets TF traps at once.
+		c.recheckTF = false
+		if c.eflags&FlagTF == 0 {
+			return
+		}
+	}
+	c.singleStepTrap()
+}
+
+// singleStepTrap delivers the single-step #DB after an instruction.
+func (c *CPU) singleStepTrap() {
 	c.DR[6] |= 1 << 14 // BS
 	c.trapDB = true
 	c.fault = fault{vector: ExcDB}

@@ -86,6 +86,7 @@ func (c *CPU) loadFlat(cs, ss Segment) {
 	c.Seg[CS], c.Seg[SS] = cs, ss
 	c.modeChanged()
 	c.stop = true
+	c.recheckTF = true
 }
 
 // opSYSCALL (SDM Vol. 2 SYSCALL; AMD APM Vol. 2 §6.1.1 for legacy and
@@ -97,14 +98,15 @@ func opSYSCALL(c *CPU, in *inst) {
 	sel := uint16(c.msr.star >> 32 & 0xFFFC)
 	fl := c.flags()
 	if c.long {
+		from64 := c.mode == mode64 // before CS changes
 		c.R[ECX] = in.next
 		c.R[11] = uint64(fl)
 		c.setFlags(fl &^ uint32(c.msr.sfmask) &^ FlagRF)
 		c.loadFlat(flatCode(sel, 0, true), flatStack(sel+8, 0))
-		if c.mode == mode64 {
+		if from64 {
 			c.EIP = c.msr.lstar
 		} else {
-			c.EIP = c.msr.cstar
+			c.EIP = c.msr.cstar // compatibility mode (AMD APM Vol. 2 §6.1.1; Intel raises #UD)
 		}
 		return
 	}

@@ -93,3 +93,25 @@ func TestSyscallSysret(t *testing.T) {
 	require.Equal(t, uint8(mode64), c.mode)
 	require.NotZero(t, c.eflags&FlagIF)
 }
+
+// SYSCALL with TF masked by SFMASK does not trap; SYSRET that sets TF traps
+// at once (what Linux and kvm-unit-tests' syscall test rely on).
+func TestSyscallSingleStep(t *testing.T) {
+	code := make([]byte, 0x100)
+	copy(code, []byte{0x0F, 0x05, 0x90, 0xF4})  // syscall; nop; hlt
+	copy(code[0x80:], []byte{0x48, 0x0F, 0x07}) // kernel: sysretq
+	c, _ := longMachine(t, code)
+	c.msr.star = uint64(0x08)<<32 | uint64(0x1B)<<48
+	c.msr.lstar = 0x1080
+	c.msr.sfmask = FlagTF
+	c.eflags |= FlagTF
+	_, err := c.Run(1) // SYSCALL: TF cleared on entry, no #DB
+	require.NoError(t, err)
+	require.Equal(t, uint64(0x1080), c.EIP)
+	require.Zero(t, c.Stats.Exceptions)
+	// SYSRETQ restores RFLAGS from R11 (TF set): the #DB follows it at once;
+	// with no IDT that ends in a triple fault.
+	_, err = c.Run(1)
+	require.Error(t, err)
+	require.NotZero(t, c.DR[6]&(1<<14))
+}
