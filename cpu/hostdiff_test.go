@@ -8,6 +8,11 @@ package cpu
 // regression case in testdata/hostdiff (go test -run HostDiff
 // -hostdiff.record); TestHostDiff replays them all.
 //
+// Mode 32 runs hostexec.Generate's cases, which mean the same in both modes;
+// mode 64 runs hostexec.Generate64's, which add REX forms (64-bit operands,
+// R8–R15, SPL–DIL) and 64-bit-only instructions. A corpus case made by
+// Generate64 says "mode 64" and runs in mode 64 only.
+//
 //	go test ./cpu/ -run HostDiff                       # corpus + 20,000 cases, per mode
 //	go test ./cpu/ -run XXX -fuzz FuzzHostDiff -fuzztime 3m -hostdiff.record
 
@@ -54,6 +59,14 @@ const (
 )
 
 var hdModes = []hdModeT{hdMode32, hdMode64}
+
+// generate makes a random case for mode.
+func (mode hdModeT) generate(src hostexec.Source) *hostexec.Case {
+	if mode == hdMode64 {
+		return hostexec.Generate64(src)
+	}
+	return hostexec.Generate(src)
+}
 
 // Guest layout of the interpreter's side.
 const (
@@ -402,7 +415,7 @@ func (h *hostDiff) check(c *hostexec.Case) (*mismatch, error) {
 // prefixCase is c's instructions [i, j), from c's initial state or, when
 // from is set, from that result (the host's after c's first i instructions).
 func prefixCase(c *hostexec.Case, i, j int, from *hdResult) *hostexec.Case {
-	p := &hostexec.Case{Insts: c.Insts[i:j], Regs: c.Regs, MemSeed: c.MemSeed, Mem: c.Mem}
+	p := &hostexec.Case{Insts: c.Insts[i:j], Mode: c.Mode, Regs: c.Regs, MemSeed: c.MemSeed, Mem: c.Mem}
 	for _, in := range p.Insts {
 		p.Code = append(p.Code, in.Bytes...)
 	}
@@ -420,30 +433,68 @@ func prefixCase(c *hostexec.Case, i, j int, from *hdResult) *hostexec.Case {
 }
 
 // disasm lists c's code as the host sees it (64-bit mode), by instruction
-// when the generator's boundaries are known.
+// when the generator's boundaries are known; an Inst of several machine
+// instructions (an alternate base register's MOVs around the instruction)
+// shows each.
 func disasm(c *hostexec.Case) string {
 	var b strings.Builder
 	insts := c.Insts
 	if insts == nil {
 		for pc := 0; pc < len(c.Code); {
-			n := 1
-			if in, err := x86asm.Decode(c.Code[pc:], 64); err == nil {
-				n = in.Len
-			}
+			n, _ := decodeLen(c.Code[pc:])
 			insts = append(insts, hostexec.Inst{Bytes: c.Code[pc : pc+n]})
 			pc += n
 		}
 	}
 	pc := 0
 	for _, it := range insts {
-		text := it.Name
-		if in, err := x86asm.Decode(it.Bytes, 64); err == nil && in.Op != 0 && in.Len == len(it.Bytes) {
-			text = x86asm.IntelSyntax(in, uint64(pc), nil)
+		var parts [][]byte
+		for at := 0; at < len(it.Bytes); {
+			n, ok := decodeLen(it.Bytes[at:])
+			if !ok { // x86asm does not know it: the rest as one
+				n = len(it.Bytes) - at
+			}
+			parts = append(parts, it.Bytes[at:at+n])
+			at += n
 		}
-		fmt.Fprintf(&b, "  +%02x  % -24x %s\n", pc, it.Bytes, text)
-		pc += len(it.Bytes)
+		for k, p := range parts {
+			text := it.Name
+			if len(parts) > 1 {
+				text = ""
+			}
+			if in, err := x86asm.Decode(skipIgnoredREX(p), 64); err == nil && in.Op != 0 && in.Len == len(skipIgnoredREX(p)) {
+				text = x86asm.IntelSyntax(in, uint64(pc), nil)
+			}
+			if len(parts) > 1 && k == 1 {
+				text += "    ; " + it.Name
+			}
+			fmt.Fprintf(&b, "  +%02x  % -24x %s\n", pc, p, text)
+			pc += len(p)
+		}
 	}
 	return b.String()
+}
+
+// decodeLen is the length of the instruction at the start of code (1 and
+// false if x86asm cannot tell), counting a REX that a legacy prefix voids,
+// which x86asm does not know.
+func decodeLen(code []byte) (int, bool) {
+	s := skipIgnoredREX(code)
+	if in, err := x86asm.Decode(s, 64); err == nil {
+		return in.Len + len(code) - len(s), true
+	}
+	return 1, false
+}
+
+// skipIgnoredREX drops a REX prefix followed by a legacy prefix.
+func skipIgnoredREX(code []byte) []byte {
+	if len(code) > 1 && code[0]&0xF0 == 0x40 {
+		switch code[1] {
+		case 0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3:
+			return code[1:]
+		}
+	}
+	return code
 }
 
 func (m *mismatch) report() string {
@@ -452,7 +503,11 @@ func (m *mismatch) report() string {
 	fmt.Fprintf(&b, "cause: %s\n", m.key)
 	b.WriteString(disasm(c))
 	b.WriteString("initial:")
-	for _, r := range []int{EAX, ECX, EDX, EBX, ESI, EDI} {
+	regs := []int{EAX, ECX, EDX, EBX, ESI, EDI}
+	if m.mode == hdMode64 {
+		regs = append(regs, 8, 9, 10, 11, 12, 13, 14, 15)
+	}
+	for _, r := range regs {
 		if m.mode == hdMode32 {
 			fmt.Fprintf(&b, " %s=%08x", hdRegNames[r], uint32(c.Regs.GPR[r]))
 		} else {
@@ -468,7 +523,7 @@ func (m *mismatch) report() string {
 	return b.String()
 }
 
-var hdRegNames = [8]string{"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"}
+var hdRegNames = [16]string{"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
 
 var hdFileName = regexp.MustCompile(`[^a-z0-9]+`)
 
@@ -519,6 +574,9 @@ func testHostDiff(t *testing.T, mode hdModeT) {
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
+			if c.Mode != 0 && c.Mode != int(mode) {
+				t.Skipf("a mode %d case", c.Mode)
+			}
 			m, err := h.check(c)
 			if err != nil {
 				t.Fatal(err)
@@ -536,7 +594,7 @@ func testHostDiff(t *testing.T, mode hdModeT) {
 	rng := rand.New(rand.NewPCG(0x9e3779b97f4a7c15, 1))
 	shown := map[string]int{}
 	for i := 0; i < n; i++ {
-		c := hostexec.Generate(rng)
+		c := mode.generate(rng)
 		m, err := h.check(c)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
@@ -560,7 +618,8 @@ func testHostDiff(t *testing.T, mode hdModeT) {
 	}
 }
 
-// FuzzHostDiff draws the generator's choices from the fuzz input. With
+// FuzzHostDiff draws the generators' choices from the fuzz input, one case
+// per mode (Generate for mode 32, Generate64 for mode 64). With
 // -hostdiff.record a mismatch is kept in testdata/hostdiff (once per cause)
 // and fuzzing goes on; without it, the first mismatch fails.
 func FuzzHostDiff(f *testing.F) {
@@ -572,8 +631,8 @@ func FuzzHostDiff(f *testing.F) {
 		hs = append(hs, newHostDiff(f, mode))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c := hostexec.Generate(hostexec.BytesSource(data))
 		for _, h := range hs {
+			c := h.mode.generate(hostexec.BytesSource(data))
 			m, err := h.check(c)
 			if err != nil {
 				t.Fatal(err)

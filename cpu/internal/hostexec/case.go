@@ -11,6 +11,7 @@ import (
 // Case is one differential test: code and the state it starts from.
 type Case struct {
 	Insts   []Inst // the instructions of Code, when generated (nil when parsed)
+	Mode    int    // 64: the code means what it should in 64-bit mode only (Generate64); 0: in both modes
 	Code    []byte
 	Undef   uint32 // flags that may be undefined after Code
 	HiUndef uint16 // registers whose upper halves may be vendor-dependent after Code
@@ -24,6 +25,7 @@ var regNames = [8]string{"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi"}
 // Format writes c in the regression corpus's text form: lines of
 // "key value", "#" comments first.
 //
+//	mode 64           (only if not 0)
 //	code 66 0f a5 c8
 //	undef 0x810
 //	hiundef 0x4       (only if not 0)
@@ -35,6 +37,9 @@ func (c *Case) Format(comment string) string {
 	var b strings.Builder
 	for _, l := range strings.Split(strings.TrimRight(comment, "\n"), "\n") {
 		fmt.Fprintf(&b, "# %s\n", l)
+	}
+	if c.Mode != 0 {
+		fmt.Fprintf(&b, "mode %d\n", c.Mode)
 	}
 	fmt.Fprintf(&b, "code % x\n", c.Code)
 	fmt.Fprintf(&b, "undef %#x\n", c.Undef)
@@ -75,6 +80,11 @@ func ParseCase(text string) (*Case, error) {
 		key, val, _ := strings.Cut(l, " ")
 		var err error
 		switch key {
+		case "mode":
+			c.Mode, err = strconv.Atoi(val)
+			if err == nil && c.Mode != 0 && c.Mode != 64 {
+				err = fmt.Errorf("mode %d: want 64 or none", c.Mode)
+			}
 		case "code":
 			c.Code, err = hex.DecodeString(strings.ReplaceAll(val, " ", ""))
 		case "undef":

@@ -10,8 +10,8 @@ import "fmt"
 // never operands; memory operands are [ebp+disp8], [ebp+disp32] or the
 // SIB form of those, inside the scratch area.
 //
-// TODO: REX forms (64-bit operands, R8–R15, SPL–DIL) for 64-bit mode only,
-// now that the interpreter has it.
+// Generate64 makes cases for 64-bit mode only (Case.Mode 64): the same
+// families with REX as well, see gen64.go.
 
 // Source gives the generator its choices.
 type Source interface{ Uint64() uint64 }
@@ -38,19 +38,29 @@ func Undefined(u uint32, insts []Inst) uint32 {
 }
 
 // Generate makes a random case of 1–8 instructions (a shift or bit test
-// whose count or offset is loaded just before counts as one).
-func Generate(src Source) *Case {
-	g := &gen{src: src}
+// whose count or offset is loaded just before counts as one) that means
+// the same in 32-bit protected mode and in 64-bit mode.
+func Generate(src Source) *Case { return (&gen{src: src}).generate() }
+
+func (g *gen) generate() *Case {
+	fs := forms
+	if g.x64 {
+		fs = forms64
+	}
 	want := 1 + g.n(8)
 	var u uint32
 	for i := 0; i < want; i++ {
-		for tries := 0; ; tries++ {
+		for tries := 0; tries <= 50; tries++ {
 			mark := len(g.out)
-			forms[g.n(len(forms))](g)
-			if uu, ok := readsDefined(u, g.out[mark:]); ok || tries > 50 {
+			g.rx, g.wrap = rexState{}, [2][]byte{}
+			fs[g.n(len(fs))](g)
+			if uu, ok := readsDefined(u, g.out[mark:]); ok {
 				u = uu
 				break
 			}
+			// Reading an undefined flag: try another form. A fuzzer's
+			// input can make every try the same; then there is one
+			// instruction fewer.
 			g.out = g.out[:mark]
 		}
 	}
@@ -59,7 +69,15 @@ func Generate(src Source) *Case {
 		c.Code = append(c.Code, in.Bytes...)
 		c.HiUndef |= in.HiUndef
 	}
-	for r := range 8 {
+	nregs := 8
+	if g.x64 {
+		nregs, c.Mode = 16, 64
+	}
+	for r := range nregs {
+		if g.x64 && g.n(8) == 0 {
+			c.Regs.GPR[r] = specials64[g.n(len(specials64))]
+			continue
+		}
 		c.Regs.GPR[r] = uint64(g.hi())<<32 | uint64(g.value())
 	}
 	c.Regs.GPR[RSP] = 0
@@ -137,6 +155,12 @@ func (b *byteSource) Uint64() uint64 {
 type gen struct {
 	src Source
 	out []Inst
+	x64 bool // Generate64: REX forms too
+
+	// The instruction being built (64-bit mode): what its REX prefix must
+	// be, and code to run just before and after it (wrap, see mem64).
+	rx   rexState
+	wrap [2][]byte
 }
 
 func (g *gen) n(k int) int { return int(g.src.Uint64() % uint64(k)) }
@@ -185,19 +209,34 @@ func imm(v uint32, size int) []byte {
 }
 
 // sizes and their names.
-func (g *gen) size() int { return [...]int{1, 2, 4, 4}[g.n(4)] }
+func (g *gen) size() int {
+	if g.x64 {
+		return g.need64([...]int{1, 2, 4, 4, 8, 8}[g.n(6)])
+	}
+	return [...]int{1, 2, 4, 4}[g.n(4)]
+}
 func (g *gen) sizev() int {
+	if g.x64 {
+		return g.need64([...]int{2, 4, 4, 8, 8}[g.n(5)])
+	}
 	if g.n(4) == 0 {
 		return 2
 	}
 	return 4
 }
+
+// immSize is the size of an Iz immediate: 64-bit forms take 32 bits,
+// sign-extended.
+func immSize(size int) int { return min(size, 4) }
 func bits(size int) string { return fmt.Sprint("/", size*8) }
 
 // wordRegs are the registers a 16/32-bit operand may name.
 var wordRegs = []byte{RAX, RCX, RDX, RBX, RSI, RDI}
 
 func (g *gen) reg(size int) byte {
+	if g.x64 {
+		return g.reg64(size, false)
+	}
 	if size == 1 {
 		return byte(g.n(8)) // AL CL DL BL AH CH DH BH
 	}
@@ -213,9 +252,22 @@ func (g *gen) ea(size int) int {
 	return g.big(MemSize - size + 1)
 }
 
+// regS is reg for an operand the instruction only reads: in 64-bit mode
+// it may be BPL, whose value (the low byte of the scratch address, 80h) is
+// the same on both sides.
+func (g *gen) regS(size int) byte {
+	if g.x64 {
+		return g.reg64(size, true)
+	}
+	return g.reg(size)
+}
+
 // mem encodes the ModRM (and SIB and displacement) of a memory operand at
 // offset off into the scratch area, with reg in ModRM.reg.
 func (g *gen) mem(reg byte, off int) []byte {
+	if g.x64 {
+		return g.mem64(reg, off)
+	}
 	disp := off - BaseOff
 	sib := g.n(4) == 0
 	rm := byte(5)
@@ -239,8 +291,22 @@ func (g *gen) mem(reg byte, off int) []byte {
 
 // rm encodes an r/m operand of size bytes: a register, or memory when memOK.
 func (g *gen) rm(reg byte, size int, memOK bool) (b []byte, isMem bool) {
+	return g.rmx(reg, size, memOK, false)
+}
+
+// rmS is rm for an operand the instruction only reads.
+func (g *gen) rmS(reg byte, size int, memOK bool) (b []byte, isMem bool) {
+	return g.rmx(reg, size, memOK, true)
+}
+
+func (g *gen) rmx(reg byte, size int, memOK, src bool) (b []byte, isMem bool) {
 	if memOK && g.n(2) == 0 {
 		return g.mem(reg, g.ea(size)), true
+	}
+	if g.x64 {
+		r := g.reg64(size, src)
+		g.rexRM(reg, r)
+		return []byte{3<<6 | (reg&7)<<3 | r&7}, false
 	}
 	return []byte{3<<6 | reg<<3 | g.reg(size)}, false
 }
@@ -264,15 +330,29 @@ func (g *gen) prefixes(size int, isMem, lock bool) []byte {
 	if lock && g.n(4) == 0 {
 		p = append([]byte{0xF0}, p...)
 	}
+	if g.x64 {
+		p = g.rexPrefix(p, size)
+	}
 	return p
 }
 
+// emit appends an instruction, wrapped in g.wrap.
 func (g *gen) emit(name string, reads, defs, undef uint32, parts ...[]byte) {
-	var b []byte
+	var in []byte
 	for _, p := range parts {
-		b = append(b, p...)
+		in = append(in, p...)
 	}
+	if g.x64 {
+		in = trim15(in)
+	}
+	b := append(append(append([]byte(nil), g.wrap[0]...), in...), g.wrap[1]...)
+	g.wrap = [2][]byte{}
 	g.out = append(g.out, Inst{Bytes: b, Name: name, Reads: reads, Defs: defs, Undef: undef})
+}
+
+// plain appends an instruction that leaves the flags alone, outside g.wrap.
+func (g *gen) plain(name string, b []byte) {
+	g.out = append(g.out, Inst{Bytes: b, Name: name})
 }
 
 func op(b ...byte) []byte { return b }
@@ -339,7 +419,7 @@ func shiftFlags(op, size int, count byte, known bool) (reads, defs, undef uint32
 		}
 		return
 	}
-	c := int(count & 31)
+	c := int(count & countMask(size))
 	if c == 0 {
 		return
 	}
@@ -358,10 +438,18 @@ func shiftFlags(op, size int, count byte, known bool) (reads, defs, undef uint32
 	return
 }
 
+// countMask masks shift counts: 6 bits with 64-bit operands, else 5.
+func countMask(size int) byte {
+	if size == 8 {
+		return 63
+	}
+	return 31
+}
+
 // shldFlags is the flag effect of SHLD/SHRD by a masked count (≤ the operand
 // size: more leaves the result undefined, and the generator avoids it).
-func shldFlags(count byte) (defs, undef uint32) {
-	c := count & 31
+func shldFlags(count byte, size int) (defs, undef uint32) {
+	c := count & countMask(size)
 	if c == 0 {
 		return 0, 0
 	}
@@ -375,7 +463,7 @@ func shldFlags(count byte) (defs, undef uint32) {
 }
 
 // movCL loads a shift count into CL (MOV CL, imm8).
-func (g *gen) movCL(c byte) { g.emit("MOV CL,Ib", 0, 0, 0, op(0xB1, c)) }
+func (g *gen) movCL(c byte) { g.plain("MOV CL,Ib", op(0xB1, c)) }
 
 // forms are the instruction families; a family may appear more than once
 // to weight it.
@@ -390,11 +478,11 @@ var forms = []func(g *gen){
 
 func (g *gen) aluEG() {
 	o, size := g.n(8), g.size()
-	r, f := g.reg(size), byte(o*8+1)
+	r, f := g.regS(size), byte(o*8+1)
 	if size == 1 {
 		f--
 	}
-	e, m := g.rm(r, size, true)
+	e, m := g.rmx(r, size, true, o == 7)
 	rd, df, un := aluFlags(o)
 	kind := "Ev,Gv"
 	if size == 1 {
@@ -405,11 +493,17 @@ func (g *gen) aluEG() {
 
 func (g *gen) aluGE() {
 	o, size := g.n(8), g.size()
-	r, f := g.reg(size), byte(o*8+3)
+	var r byte
+	if o == 7 {
+		r = g.regS(size)
+	} else {
+		r = g.reg(size)
+	}
+	f := byte(o*8 + 3)
 	if size == 1 {
 		f--
 	}
-	e, m := g.rm(r, size, true)
+	e, m := g.rmS(r, size, true)
 	rd, df, un := aluFlags(o)
 	g.emit(aluNames[o]+" Gv,Ev"+bits(size), rd, df, un, g.prefixes(size, m, false), op(f), e)
 }
@@ -421,12 +515,12 @@ func (g *gen) aluAcc() {
 		f--
 	}
 	rd, df, un := aluFlags(o)
-	g.emit(aluNames[o]+" eAX,Iz"+bits(size), rd, df, un, g.prefixes(size, false, false), op(f), imm(g.value(), size))
+	g.emit(aluNames[o]+" eAX,Iz"+bits(size), rd, df, un, g.prefixes(size, false, false), op(f), imm(g.value(), immSize(size)))
 }
 
 func (g *gen) aluImm() {
 	o, size := g.n(8), g.size()
-	e, m := g.rm(byte(o), size, true)
+	e, m := g.rmx(byte(o), size, true, o == 7)
 	rd, df, un := aluFlags(o)
 	p := g.prefixes(size, m, m && o != 7)
 	switch {
@@ -435,7 +529,7 @@ func (g *gen) aluImm() {
 	case g.n(2) == 0:
 		g.emit(aluNames[o]+" Ev,Ib"+bits(size), rd, df, un, p, op(0x83), e, imm(g.value(), 1))
 	default:
-		g.emit(aluNames[o]+" Ev,Iz"+bits(size), rd, df, un, p, op(0x81), e, imm(g.value(), size))
+		g.emit(aluNames[o]+" Ev,Iz"+bits(size), rd, df, un, p, op(0x81), e, imm(g.value(), immSize(size)))
 	}
 }
 
@@ -447,13 +541,13 @@ func (g *gen) test() {
 	}
 	switch g.n(3) {
 	case 0:
-		e, m := g.rm(g.reg(size), size, true)
+		e, m := g.rmS(g.regS(size), size, true)
 		g.emit("TEST Ev,Gv"+bits(size), 0, logicDefs, undefLogic, g.prefixes(size, m, false), op(0x84+w), e)
 	case 1:
-		g.emit("TEST eAX,Iz"+bits(size), 0, logicDefs, undefLogic, g.prefixes(size, false, false), op(0xA8+w), imm(g.value(), size))
+		g.emit("TEST eAX,Iz"+bits(size), 0, logicDefs, undefLogic, g.prefixes(size, false, false), op(0xA8+w), imm(g.value(), immSize(size)))
 	default:
-		e, m := g.rm(0, size, true)
-		g.emit("TEST Ev,Iz"+bits(size), 0, logicDefs, undefLogic, g.prefixes(size, m, false), op(0xF6+w), e, imm(g.value(), size))
+		e, m := g.rmS(0, size, true)
+		g.emit("TEST Ev,Iz"+bits(size), 0, logicDefs, undefLogic, g.prefixes(size, m, false), op(0xF6+w), e, imm(g.value(), immSize(size)))
 	}
 }
 
@@ -485,7 +579,7 @@ func (g *gen) negNot() {
 // left out: #DE would kill the process.
 func (g *gen) mul() {
 	size, o := g.size(), 4+g.n(2)
-	e, m := g.rm(byte(o), size, true)
+	e, m := g.rmS(byte(o), size, true)
 	f := byte(0xF7)
 	if size == 1 {
 		f = 0xF6
@@ -495,7 +589,7 @@ func (g *gen) mul() {
 
 func (g *gen) imul() {
 	size := g.sizev()
-	e, m := g.rm(g.reg(size), size, true)
+	e, m := g.rmS(g.reg(size), size, true)
 	p := g.prefixes(size, m, false)
 	switch g.n(3) {
 	case 0:
@@ -503,7 +597,7 @@ func (g *gen) imul() {
 	case 1:
 		g.emit("IMUL Gv,Ev,Ib"+bits(size), 0, mulDefs, mulUndef, p, op(0x6B), e, imm(g.value(), 1))
 	default:
-		g.emit("IMUL Gv,Ev,Iz"+bits(size), 0, mulDefs, mulUndef, p, op(0x69), e, imm(g.value(), size))
+		g.emit("IMUL Gv,Ev,Iz"+bits(size), 0, mulDefs, mulUndef, p, op(0x69), e, imm(g.value(), immSize(size)))
 	}
 }
 
@@ -548,12 +642,12 @@ func (g *gen) shld() {
 	if size == 2 {
 		c = byte(g.n(17)) + 32*byte(g.n(8))
 	}
-	e, m := g.rm(g.reg(size), size, true)
+	e, m := g.rm(g.regS(size), size, true)
 	p := g.prefixes(size, m, false)
 	dir := g.n(2)
 	name := []string{"SHLD", "SHRD"}[dir]
 	f := byte(0xA4 + 8*dir)
-	df, un := shldFlags(c)
+	df, un := shldFlags(c, size)
 	if g.n(2) == 0 {
 		g.emit(name+" Ev,Gv,Ib"+bits(size), 0, df, un, p, op(0x0F, f), e, op(c))
 		return
@@ -565,44 +659,80 @@ func (g *gen) shld() {
 var btNames = [4]string{"BT", "BTS", "BTR", "BTC"}
 
 // bt is BT/BTS/BTR/BTC by imm8 (memory or register) or by a register: on
-// a register, or on memory with the offset loaded just before (MOV r, imm32)
-// so that the bit string stays in the scratch area.
+// a register, or on memory with the offset loaded just before (MOV r, imm32;
+// with a 64-bit operand REX.W C7 /0, sign-extended) so that the bit string
+// stays in the scratch area.
 func (g *gen) bt() {
 	size, o := g.sizev(), g.n(4)
 	lock := o != 0
 	switch g.n(3) {
 	case 0:
-		e, m := g.rm(byte(4+o), size, true)
+		e, m := g.rmx(byte(4+o), size, true, o == 0)
 		g.emit(btNames[o]+" Ev,Ib"+bits(size), 0, CF, btUndef, g.prefixes(size, m, m && lock), op(0x0F, 0xBA), e, op(g.count()))
 	case 1:
-		e, _ := g.rm(g.reg(size), size, false)
+		e, _ := g.rmx(g.regS(size), size, false, o == 0)
 		g.emit(btNames[o]+" Ev,Gv"+bits(size), 0, CF, btUndef, g.prefixes(size, false, false), op(0x0F, 0xA3+8*byte(o)), e)
 	default:
 		// The bit offset, signed, moves the access by size*floor(off/(8*size)).
 		r := g.reg(size)
 		off := int32(g.n(256)) - 96
-		g.emit("MOV Gv,Iz/32", 0, 0, 0, op(0xB8+r), imm(uint32(off), 4))
+		g.plain(movImmName(r, size), movImm(r, size, off))
 		e := g.mem(r, 64+g.n(512))
 		g.emit(btNames[o]+" Ev,Gv"+bits(size)+" mem", 0, CF, btUndef, g.prefixes(size, true, lock), op(0x0F, 0xA3+8*byte(o)), e)
 	}
+}
+
+// movImm loads v into register r: MOV r32, imm32 (B8+r), or for a 64-bit
+// operand MOV r/m64, imm32 (REX.W C7 /0), sign-extended.
+func movImm(r byte, size int, v int32) []byte {
+	if size == 8 {
+		return append([]byte{0x48 | r>>3, 0xC7, 0xC0 | r&7}, imm(uint32(v), 4)...)
+	}
+	var b []byte
+	if r >= 8 {
+		b = append(b, 0x41)
+	}
+	return append(append(b, 0xB8+r&7), imm(uint32(v), 4)...)
+}
+
+func movImmName(r byte, size int) string {
+	if size == 8 {
+		return "MOV Ev,Iz/64"
+	}
+	return "MOV Gv,Iz/32"
 }
 
 // bsf is BSF/BSR (never F3h: that is TZCNT/LZCNT). A zero source leaves the
 // destination unchanged: AMD documents it and Intel parts do it.
 func (g *gen) bsf() {
 	size, o := g.sizev(), g.n(2)
-	e, m := g.rm(g.reg(size), size, true)
+	e, m := g.rmS(g.reg(size), size, true)
 	g.emit([]string{"BSF", "BSR"}[o]+" Gv,Ev"+bits(size), 0, ZF, bsUndef, g.prefixes(size, m, false), op(0x0F, 0xBC+byte(o)), e)
 }
 
+// bswap is BSWAP r32 or, in 64-bit mode, r64 (REX.W); never with 66h,
+// whose result is undefined.
 func (g *gen) bswap() {
+	if g.x64 {
+		size := g.need64(4 + 4*g.n(2))
+		r := g.opReg(g.reg(size))
+		g.emit("BSWAP r"+bits(size), 0, 0, 0, g.prefixes(size, false, false), op(0x0F, 0xC8+r))
+		return
+	}
 	g.emit("BSWAP r32", 0, 0, 0, op(0x0F, 0xC8+g.reg(4)))
 }
 
+// xchg is XCHG Ev,Gv and XCHG eAX,r (90+r, never 90 itself: that is NOP;
+// in 64-bit mode REX.B 90 is XCHG R8).
 func (g *gen) xchg() {
 	size := g.size()
 	if size != 1 && g.n(3) == 0 {
-		r := wordRegs[1+g.n(len(wordRegs)-1)]
+		var r byte
+		if g.x64 {
+			r = g.opReg(x64Regs[1+g.n(len(x64Regs)-1)])
+		} else {
+			r = wordRegs[1+g.n(len(wordRegs)-1)]
+		}
 		g.emit("XCHG eAX,r"+bits(size), 0, 0, 0, g.prefixes(size, false, false), op(0x90+r))
 		return
 	}
@@ -626,21 +756,44 @@ func (g *gen) xadd() {
 
 func (g *gen) cmpxchg() {
 	size := g.size()
-	e, m := g.rm(g.reg(size), size, true)
+	e, m := g.rm(g.regS(size), size, true)
+	rm := e[0] & 7
+	if g.rx.bits&rexB != 0 {
+		rm += 8
+	}
 	f := byte(0xB1)
 	if size == 1 {
 		f = 0xB0
 	}
+	// A failed compare writes the destination back on Intel (SDM: DEST ←
+	// TEMP, zero-extending) but not on AMD (APM). The 64-bit generator's
+	// instructions read upper halves, so there MOV r32, r32 follows in the
+	// same Inst and zero-extends either way.
+	if g.x64 && size == 4 && !m {
+		g.wrap[1] = []byte{0x89, 0xC0 | (rm&7)<<3 | rm&7}
+		if rm >= 8 {
+			g.wrap[1] = append([]byte{0x40 | rexR | rexB}, g.wrap[1]...)
+		}
+	}
 	g.emit("CMPXCHG Ev,Gv"+bits(size), 0, allFlags, 0, g.prefixes(size, m, m), op(0x0F, f), e)
-	if size == 4 && !m {
-		// A failed compare writes the destination back on Intel (SDM:
-		// DEST ← TEMP, zero-extending) but not on AMD (APM).
-		g.out[len(g.out)-1].HiUndef = 1 << (e[0] & 7)
+	if !g.x64 && size == 4 && !m {
+		g.out[len(g.out)-1].HiUndef = 1 << rm
 	}
 }
 
-// cmpxchg8b is CMPXCHG8B m64 (0F C7 /1, memory only: a register is #UD).
+// cmpxchg8b is CMPXCHG8B m64 (0F C7 /1, memory only: a register is #UD)
+// and, in 64-bit mode, CMPXCHG16B m128 (REX.W; #GP unless 16-byte aligned).
 func (g *gen) cmpxchg8b() {
+	if g.x64 && g.n(2) == 0 {
+		g.rx.no66 = true
+		off := 16 * g.n(4)
+		if g.n(2) == 0 {
+			off = 16 * g.n(MemSize/16)
+		}
+		e := g.mem(1, off)
+		g.emit("CMPXCHG16B Mdq", 0, ZF, 0, g.prefixes(g.need64(8), true, true), op(0x0F, 0xC7), e)
+		return
+	}
 	e := g.mem(1, g.ea(8))
 	g.emit("CMPXCHG8B Mq", 0, ZF, 0, g.prefixes(4, true, true), op(0x0F, 0xC7), e)
 }
@@ -652,8 +805,10 @@ func (g *gen) movx() {
 	size := 4
 	if src == 1 {
 		size = g.sizev()
+	} else if g.x64 && g.n(2) == 0 {
+		size = g.need64(8)
 	}
-	e, m := g.rm(g.reg(size), src, true)
+	e, m := g.rmS(g.reg(size), src, true)
 	name := []string{"MOVZX Gv,Eb", "MOVZX Gv,Ew", "MOVSX Gv,Eb", "MOVSX Gv,Ew"}[o]
 	g.emit(name+bits(size), 0, 0, 0, g.prefixes(size, m, false), op(0x0F, f), e)
 }
@@ -666,16 +821,26 @@ func (g *gen) mov() {
 	}
 	switch g.n(4) {
 	case 0:
-		e, m := g.rm(g.reg(size), size, true)
+		e, m := g.rm(g.regS(size), size, true)
 		g.emit("MOV Ev,Gv"+bits(size), 0, 0, 0, g.prefixes(size, m, false), op(0x88+w), e)
 	case 1:
-		e, m := g.rm(g.reg(size), size, true)
+		e, m := g.rmS(g.reg(size), size, true)
 		g.emit("MOV Gv,Ev"+bits(size), 0, 0, 0, g.prefixes(size, m, false), op(0x8A+w), e)
 	case 2:
 		e, m := g.rm(0, size, true)
-		g.emit("MOV Ev,Iz"+bits(size), 0, 0, 0, g.prefixes(size, m, false), op(0xC6+w), e, imm(g.value(), size))
+		g.emit("MOV Ev,Iz"+bits(size), 0, 0, 0, g.prefixes(size, m, false), op(0xC6+w), e, imm(g.value(), immSize(size)))
 	default:
-		g.emit("MOV r,Iz"+bits(size), 0, 0, 0, g.prefixes(size, false, false), op(0xB0+8*w+g.reg(size)), imm(g.value(), size))
+		r := g.reg(size)
+		if g.x64 {
+			r = g.opReg(r)
+		}
+		p := g.prefixes(size, false, false)
+		if size == 8 { // REX.W B8+r: the one 64-bit immediate
+			v := g.value64()
+			g.emit("MOV r,Iv/64", 0, 0, 0, p, op(0xB8+r), imm(uint32(v), 4), imm(uint32(v>>32), 4))
+			return
+		}
+		g.emit("MOV r,Iz"+bits(size), 0, 0, 0, p, op(0xB0+8*w+r), imm(g.value(), size))
 	}
 }
 
@@ -683,6 +848,10 @@ func (g *gen) mov() {
 // value differs between the host and the interpreter, nor ESP); the low 32
 // bits are the same whether the address size is 32 or 64.
 func (g *gen) lea() {
+	if g.x64 {
+		g.lea64()
+		return
+	}
 	size := g.sizev()
 	r := g.reg(size)
 	mod := byte(g.n(3))
@@ -720,11 +889,18 @@ func (g *gen) setcc() {
 
 func (g *gen) cmovcc() {
 	cc, size := byte(g.n(16)), g.sizev()
-	e, m := g.rm(g.reg(size), size, true)
+	e, m := g.rmS(g.reg(size), size, true)
 	g.emit("CMOV"+condNames[cc]+" Gv,Ev"+bits(size), condReads[cc/2], 0, 0, g.prefixes(size, m, false), op(0x0F, 0x40+cc), e)
 }
 
 func (g *gen) convert() {
+	if g.x64 { // 98: CBW CWDE CDQE; 99: CWD CDQ CQO
+		o, k := g.n(2), g.n(3)
+		size := g.need64([]int{2, 4, 8}[k])
+		name := [2][3]string{{"CBW", "CWDE", "CDQE"}, {"CWD", "CDQ", "CQO"}}[o][k]
+		g.emit(name, 0, 0, 0, g.prefixes(size, false, false), op(0x98+byte(o)))
+		return
+	}
 	switch g.n(4) {
 	case 0:
 		g.emit("CBW", 0, 0, 0, op(0x66, 0x98))
@@ -738,32 +914,39 @@ func (g *gen) convert() {
 }
 
 // flagOps are LAHF (the CPU has LAHF-SAHF in 64-bit mode: CPUID
-// 8000_0001h ECX bit 0), SAHF, CLC, STC, CMC, CLD and STD.
+// 8000_0001h ECX bit 0), SAHF, CLC, STC, CMC, CLD and STD. In 64-bit mode
+// they may carry a REX prefix, which changes nothing (LAHF and SAHF name
+// AH, not SPL).
 func (g *gen) flagOps() {
+	var p []byte
+	if g.x64 {
+		p = g.prefixes(4, false, false)
+	}
 	switch g.n(7) {
 	case 0:
-		g.emit("LAHF", sahfFlags, 0, 0, op(0x9F))
+		g.emit("LAHF", sahfFlags, 0, 0, p, op(0x9F))
 	case 1:
-		g.emit("SAHF", 0, sahfFlags, 0, op(0x9E))
+		g.emit("SAHF", 0, sahfFlags, 0, p, op(0x9E))
 	case 2:
-		g.emit("CLC", 0, cfFlag, 0, op(0xF8))
+		g.emit("CLC", 0, cfFlag, 0, p, op(0xF8))
 	case 3:
-		g.emit("STC", 0, cfFlag, 0, op(0xF9))
+		g.emit("STC", 0, cfFlag, 0, p, op(0xF9))
 	case 4:
-		g.emit("CMC", cfFlag, cfFlag, 0, op(0xF5))
+		g.emit("CMC", cfFlag, cfFlag, 0, p, op(0xF5))
 	case 5:
-		g.emit("CLD", 0, noneFlags, 0, op(0xFC))
+		g.emit("CLD", 0, noneFlags, 0, p, op(0xFC))
 	default:
-		g.emit("STD", 0, noneFlags, 0, op(0xFD))
+		g.emit("STD", 0, noneFlags, 0, p, op(0xFD))
 	}
 }
 
+// nop is 90 (never with REX.B: that is XCHG R8) and NOP Ev (0F 1F /0).
 func (g *gen) nop() {
 	if g.n(2) == 0 {
 		g.emit("NOP", 0, 0, 0, op(0x90))
 		return
 	}
 	size := g.sizev()
-	e, m := g.rm(0, size, true)
+	e, m := g.rmS(0, size, true)
 	g.emit("NOP Ev"+bits(size), 0, 0, 0, g.prefixes(size, m, false), op(0x0F, 0x1F), e)
 }
