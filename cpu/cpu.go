@@ -178,6 +178,9 @@ func (c *CPU) EndBlock() { c.stop = true }
 // Halted reports whether the CPU is in the HLT state.
 func (c *CPU) Halted() bool { return c.halted }
 
+// Mode is the code size being executed: 16, 32 or 64.
+func (c *CPU) Mode() int { return int(c.mode) }
+
 // InterruptsEnabled reports EFLAGS.IF.
 func (c *CPU) InterruptsEnabled() bool { return c.eflags&FlagIF != 0 }
 

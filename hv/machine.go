@@ -189,6 +189,12 @@ func New(cfg Config) (*Machine, error) {
 		w := cfg.Trace
 		m.CPU.Trace = func(c *cpu.CPU, eip uint64, text string) {
 			s := c.State()
+			if c.Mode() == 64 {
+				fmt.Fprintf(w, "%04x:%016x  %-40s rax=%x rbx=%x rcx=%x rdx=%x rsi=%x rdi=%x rsp=%x r8=%x r9=%x fl=%x\n",
+					s.Seg[cpu.CS].Selector, eip, text, s.GPR[cpu.EAX], s.GPR[cpu.EBX], s.GPR[cpu.ECX], s.GPR[cpu.EDX],
+					s.GPR[cpu.ESI], s.GPR[cpu.EDI], s.GPR[cpu.ESP], s.GPR[8], s.GPR[9], s.EFLAGS)
+				return
+			}
 			fmt.Fprintf(w, "%04x:%08x  %-40s eax=%08x ebx=%08x ecx=%08x edx=%08x esp=%08x fl=%08x\n",
 				s.Seg[cpu.CS].Selector, eip, text, s.GPR[cpu.EAX], s.GPR[cpu.EBX], s.GPR[cpu.ECX], s.GPR[cpu.EDX], s.GPR[cpu.ESP], s.EFLAGS)
 		}
