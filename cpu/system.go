@@ -509,6 +509,8 @@ func opRDTSC(c *CPU, in *inst) {
 // Model-specific registers that this CPU has (SDM Vol. 4, Table 2-2).
 const (
 	msrTSC          = 0x10
+	msrPlatformID   = 0x17 // IA32_PLATFORM_ID
+	msrBIOSSignID   = 0x8B // IA32_BIOS_SIGN_ID: the microcode revision
 	msrMTRRcap      = 0xFE
 	msrSysenterCS   = 0x174
 	msrSysenterESP  = 0x175
@@ -553,6 +555,8 @@ func (c *CPU) readMSR(n uint32) (uint64, bool) {
 		return c.tsc(), true
 	case msrMTRRcap:
 		return 0, true // no variable or fixed ranges, no WC
+	case msrPlatformID, msrBIOSSignID:
+		return 0, true // no microcode loaded
 	case msrMTRRdefType:
 		return 0x6, true // write-back default, MTRRs disabled
 	case msrMiscEnable:
@@ -596,7 +600,7 @@ func (c *CPU) writeMSR(n uint32, v uint64) bool {
 	switch n {
 	case msrTSC:
 		c.setTSC(v)
-	case msrMTRRdefType, msrMiscEnable:
+	case msrMTRRdefType, msrMiscEnable, msrBIOSSignID:
 		// Accepted and ignored: memory types do not matter to an emulator.
 	case msrSysenterCS:
 		c.sysenter.cs = v & 0xFFFF
