@@ -18,6 +18,7 @@ type PCConfig struct {
 	Exit      func(int)    // isa-debug-exit; may be nil
 	DebugCon  io.Writer    // isa-debugcon at 0xE9; nil: no device there
 	IRQ       IRQSink      // the devices' IRQ sink instead of the PIC (an IOAPIC, tests); nil: the PIC
+	PowerOff  func()       // ACPI S5 soft-off (SLP_EN at 0x604); may be nil
 }
 
 // PC is the legacy PC/AT platform on a port I/O bus. It implements the
@@ -39,6 +40,7 @@ type PC struct {
 	DebugExit *DebugExit
 	FwCfg     *FwCfg
 	ATA       *ATA // nil without a disk
+	ACPIPM    *ACPIPM
 
 	clock    Clock
 	scratch  [4]byte
@@ -72,6 +74,7 @@ func NewPC(cfg PCConfig) (*PC, error) {
 	pc.POST = NewPostCode()
 	pc.DebugExit = NewDebugExit(cfg.Exit)
 	pc.FwCfg = NewFwCfg(cpus, cfg.MemSize)
+	pc.ACPIPM = NewACPIPM(clock, irq, cfg.PowerOff)
 
 	maps := []struct {
 		base, size uint64
@@ -91,6 +94,7 @@ func NewPC(cfg PCConfig) (*PC, error) {
 		{COM1Base, 8, "com1", pc.COM1},
 		{ELCRBase, 2, "elcr", pc.PIC.ELCR()},
 		{FwCfgBase, 2, "fw-cfg", pc.FwCfg},
+		{ACPIPMBase, ACPIPMSize, "acpi-pm", pc.ACPIPM},
 	}
 	for _, m := range maps {
 		if err := pc.PIO.Register(m.base, m.size, m.name, m.dev); err != nil {
@@ -155,7 +159,7 @@ func (pc *PC) access(size int) []byte {
 // deadline can move earlier after guest port I/O (a reprogrammed timer), so
 // a machine that skips calls until the deadline must call it after I/O too.
 func (pc *PC) Advance(now time.Duration) time.Duration {
-	return min(pc.PIT.Advance(now), pc.RTC.Advance(now))
+	return min(pc.PIT.Advance(now), pc.RTC.Advance(now), pc.ACPIPM.Advance(now))
 }
 
 // Poll moves host serial input into COM1; nearly free when there is none.
