@@ -111,6 +111,7 @@ func New(cfg Config) (*Machine, error) {
 		Disk:      disk,
 		Reset:     m.onReset,
 		Exit:      m.onDebugExit,
+		PowerOff:  m.onPowerOff,
 	})
 	if err != nil {
 		m.Close()
@@ -227,6 +228,14 @@ func (m *Machine) readSerial(r io.Reader) {
 func (m *Machine) onDebugExit(status int) {
 	if m.exit == nil {
 		m.exit = &Result{Kind: ExitDebugPort, Status: status}
+	}
+	m.CPU.RequestStop()
+}
+
+// onPowerOff is the ACPI S5 soft-off: the run ends with status 0.
+func (m *Machine) onPowerOff() {
+	if m.exit == nil {
+		m.exit = &Result{Kind: ExitPowerOff, Status: 0, Detail: "ACPI S5 soft-off"}
 	}
 	m.CPU.RequestStop()
 }
