@@ -23,6 +23,7 @@ import (
 var demoGuest []byte
 
 const usage = `usage: gemu run [flags]
+       gemu initramfs -o FILE [flags]   (a busybox initramfs; gemu initramfs -h)
 
 Boots a guest on gemu's virtual PC: a multiboot, ELF32 or flat kernel with
 --kernel, a BIOS boot disk with --disk, or the embedded demo guest.
@@ -50,6 +51,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(args[1:], stdin, stdout, stderr)
+	case "initramfs":
+		return cmdInitramfs(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "gemu: unknown command %q (try: gemu run)\n", args[0])
 		return 2
