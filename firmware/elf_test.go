@@ -85,7 +85,7 @@ func TestELFErrors(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"ELF64", telf{class: elfClass64, segs: seg}.build(), Options{}, "64-bit ELF not supported yet"},
+		{"ELF64", telf{class: elfClass64, segs: seg}.build(), Options{}, "64-bit ELF kernel has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); only a multiboot or PVH kernel boots from ELF64"},
 		{"bad class", telf{class: 7, segs: seg}.build(), Options{}, "bad ELF class 7"},
 		{"big-endian", telf{encoding: 2, segs: seg}.build(), Options{}, "ELF data encoding 2 is not little-endian"},
 		{"truncated identification", []byte("\x7fELF\x01\x01"), Options{}, "truncated ELF identification (6 bytes, need 16)"},

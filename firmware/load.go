@@ -1,7 +1,8 @@
 // Package firmware puts a guest's boot image into memory and sets the CPU
-// state it starts in: multiboot 1 kernels, ELF32 executables and flat boot
-// sectors (Load); the built-in BIOS for real-mode guests (InstallBIOS); and
-// the machine's memory map (E820), so that every path reports the same one.
+// state it starts in: multiboot 1 kernels, Linux bzImages (LoadLinux), PVH
+// ELF kernels (LoadPVH), ELF32 executables and flat boot sectors (Load); the
+// built-in BIOS for real-mode guests (InstallBIOS); and the machine's memory
+// map (E820), so that every path reports the same one.
 package firmware
 
 import (
@@ -21,6 +22,8 @@ const (
 	KindMultiboot Kind = iota + 1 // multiboot 1 kernel (ELF or a.out kludge)
 	KindELF                       // plain ELF32 executable
 	KindFlat                      // flat binary entered like a boot sector
+	KindLinux                     // Linux bzImage (boot protocol 2.06+)
+	KindPVH                       // ELF kernel with a PVH entry note
 )
 
 func (k Kind) String() string {
@@ -31,6 +34,10 @@ func (k Kind) String() string {
 		return "ELF32"
 	case KindFlat:
 		return "flat binary"
+	case KindLinux:
+		return "Linux bzImage"
+	case KindPVH:
+		return "PVH ELF"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -52,6 +59,13 @@ type Options struct {
 	Modules []Module
 	// MemSize is the RAM size the guest is told; 0 means all of mem.
 	MemSize uint64
+	// Initrd is a Linux (bzImage or PVH) kernel's initial ramdisk. For such
+	// a kernel, Modules' data are appended to it, each padded to 4 bytes
+	// (Linux unpacks concatenated cpio archives).
+	Initrd []byte
+	// Platform is what the machine adds to a Linux or PVH boot (reserved
+	// ranges for the memory map, the ACPI RSDP).
+	Platform Platform
 }
 
 // Region is a range of guest memory Load filled.
@@ -120,10 +134,11 @@ type chunk struct {
 
 // Load detects the format of image, loads it into mem and returns the CPU
 // state to start in. The detection follows QEMU: a multiboot 1 header in
-// the first 8192 bytes wins; else an ELF file is loaded by its program
-// headers; else the image is a flat binary loaded at 0000:7C00 and entered
-// in real mode with DL=80h after the built-in BIOS initialises the machine
-// (see InstallBIOS). Errors name the file and the problem, on one line.
+// the first 8192 bytes wins; else a Linux bzImage (LoadLinux) or an ELF
+// kernel with a PVH entry note (LoadPVH) gets opts.Initrd and opts.Cmdline;
+// else an ELF32 file is loaded by its program headers; else the image is a
+// flat binary loaded at 0000:7C00 and entered in real mode with DL=80h after
+// the built-in BIOS initialises the machine (see InstallBIOS). Errors name the file and the problem, on one line.
 func Load(mem *mmu.Memory, image []byte, opts Options) (cpu.State, *BootInfo, error) {
 	name := opts.Name
 	if name == "" {
@@ -142,7 +157,30 @@ func load(mem *mmu.Memory, image []byte, opts Options) (cpu.State, *BootInfo, er
 		return cpu.State{}, nil, err
 	}
 	if h, ok := findMultiboot(image); ok {
+		if len(opts.Initrd) > 0 {
+			return cpu.State{}, nil, fmt.Errorf("an initrd needs a Linux kernel; a multiboot kernel takes modules")
+		}
 		return loadMultiboot(mem, image, h, opts, memSize)
+	}
+	// Linux: a bzImage (setup header magic), or an ELF kernel with a PVH
+	// entry note, as QEMU tries them after multiboot.
+	pvh := false
+	if isELF(image) {
+		_, pvh = FindPVHEntry(image)
+	}
+	if isBzImage(image) || pvh {
+		initrd := opts.Initrd
+		for _, m := range opts.Modules {
+			initrd = append(initrd[:len(initrd):len(initrd)], make([]byte, -len(initrd)&3)...)
+			initrd = append(initrd, m.Data...)
+		}
+		if pvh {
+			return LoadPVH(mem, image, initrd, opts.Cmdline, memSize, opts.Platform)
+		}
+		return LoadLinux(mem, image, initrd, opts.Cmdline, memSize, opts.Platform)
+	}
+	if isELF(image) && len(image) > 4 && image[4] == elfClass64 {
+		return cpu.State{}, nil, fmt.Errorf("64-bit ELF kernel has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); only a multiboot or PVH kernel boots from ELF64")
 	}
 	if len(opts.Modules) > 0 {
 		return cpu.State{}, nil, fmt.Errorf("boot modules need a multiboot kernel, and the image has no multiboot header")
@@ -150,11 +188,11 @@ func load(mem *mmu.Memory, image []byte, opts Options) (cpu.State, *BootInfo, er
 	if opts.Cmdline != "" {
 		return cpu.State{}, nil, fmt.Errorf("a command line needs a multiboot kernel, and the image has no multiboot header")
 	}
+	if len(opts.Initrd) > 0 {
+		return cpu.State{}, nil, fmt.Errorf("an initrd needs a Linux kernel (bzImage or PVH ELF)")
+	}
 	if isELF(image) {
 		return loadELF(mem, image, memSize)
-	}
-	if isBzImage(image) {
-		return cpu.State{}, nil, fmt.Errorf("Linux bzImage (boot protocol) not supported yet")
 	}
 	return loadFlat(mem, image, memSize)
 }

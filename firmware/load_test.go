@@ -64,7 +64,7 @@ func TestLoadErrors(t *testing.T) {
 			"boot.bin: flat binary is 622593 bytes; at most 622592 fit between 0x7c00 and the EBDA at 0x9fc00"},
 		{"flat with a command line", []byte{0xF4}, Options{Cmdline: "x"},
 			"boot.bin: a command line needs a multiboot kernel, and the image has no multiboot header"},
-		{"bzImage", bz, Options{}, "boot.bin: Linux bzImage (boot protocol) not supported yet"},
+		{"bzImage", bz, Options{}, "boot.bin: Linux boot protocol 0.00 is too old: need 2.06 or later"},
 		{"memory size above RAM", []byte{0xF4}, Options{MemSize: testMem + 1},
 			"boot.bin: memory size 0x2000001 is larger than guest RAM (0x2000000 bytes)"},
 		{"memory size below 1 MiB", []byte{0xF4}, Options{MemSize: 0x80000},
