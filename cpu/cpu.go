@@ -94,7 +94,8 @@ type CPU struct {
 	stopReason StopReason
 	curBlock   *block
 	fault      fault
-	nesting    int // exception delivery depth, for #DF and shutdown
+	nesting    int     // exception delivery depth, for #DF and shutdown
+	faultChain []fault // the exceptions whose delivery failed, for the shutdown message
 
 	// Trace, when set, receives each instruction before it executes.
 	Trace func(c *CPU, eip uint64, text string)
@@ -178,6 +179,9 @@ func (c *CPU) EndBlock() { c.stop = true }
 // Halted reports whether the CPU is in the HLT state.
 func (c *CPU) Halted() bool { return c.halted }
 
+// CPL is the current privilege level.
+func (c *CPU) CPL() int { return c.cpl }
+
 // Mode is the code size being executed: 16, 32 or 64.
 func (c *CPU) Mode() int { return int(c.mode) }
 
@@ -236,7 +240,7 @@ func (c *CPU) Run(n uint64) (StopReason, error) {
 			r := c.stopReason
 			c.stopReason = StopNone
 			if r == StopShutdown {
-				return r, fmt.Errorf("triple fault at %04x:%08x", c.Seg[CS].Selector, c.EIP)
+				return r, fmt.Errorf("triple fault at %04x:%08x (%s; CR2=%#x)", c.Seg[CS].Selector, c.EIP, c.describeFaultChain(), c.CR2)
 			}
 			return r, nil
 		}
@@ -374,4 +378,22 @@ func (c *CPU) singleStepTrap() {
 	c.trapDB = true
 	c.fault = fault{vector: ExcDB}
 	c.deliverFault()
+}
+
+// describeFaultChain names the exceptions that led to a shutdown.
+func (c *CPU) describeFaultChain() string {
+	out := ""
+	for i, f := range c.faultChain {
+		if i > 0 {
+			out += " → "
+		}
+		out += fmt.Sprintf("vector %d", f.vector)
+		if f.hasCode {
+			out += fmt.Sprintf(" code %#x", f.code)
+		}
+	}
+	if out == "" {
+		return "no exception recorded"
+	}
+	return out
 }

@@ -17,13 +17,16 @@ func (c *CPU) deliverFault() {
 	if f.vector == ExcDB && c.trapDB {
 		c.trapDB = false
 	}
+	c.faultChain = c.faultChain[:0]
 	for tries := 0; ; tries++ {
 		if c.tryDeliver(f) {
 			return
 		}
 		second := c.fault
+		c.faultChain = append(c.faultChain, f)
 		switch {
 		case f.vector == ExcDF:
+			c.faultChain = append(c.faultChain, second)
 			c.stopReason = StopShutdown
 			c.stop = true
 			return

@@ -35,9 +35,7 @@ func registerLong() {
 // opMOVSXD: MOVSXD r64, r/m32 with REX.W; without it, a 32-bit move.
 func opMOVSXD(c *CPU, in *inst) {
 	sz := in.size
-	in.size = 4
-	v := c.readE(in)
-	in.size = sz
+	v := c.readEAt(in, 4)
 	c.setReg(sz, in.reg, signExtend(v, 4))
 }
 

@@ -42,33 +42,25 @@ func xchgAX(c *CPU, in *inst) {
 
 func movzxB(c *CPU, in *inst) {
 	sz := in.size
-	in.size = 1
-	v := c.readE(in)
-	in.size = sz
+	v := c.readEAt(in, 1)
 	c.setReg(sz, in.reg, v)
 }
 
 func movzxW(c *CPU, in *inst) {
 	sz := in.size
-	in.size = 2
-	v := c.readE(in)
-	in.size = sz
+	v := c.readEAt(in, 2)
 	c.setReg(sz, in.reg, v)
 }
 
 func movsxB(c *CPU, in *inst) {
 	sz := in.size
-	in.size = 1
-	v := c.readE(in)
-	in.size = sz
+	v := c.readEAt(in, 1)
 	c.setReg(sz, in.reg, signExtend(v, 1))
 }
 
 func movsxW(c *CPU, in *inst) {
 	sz := in.size
-	in.size = 2
-	v := c.readE(in)
-	in.size = sz
+	v := c.readEAt(in, 2)
 	c.setReg(sz, in.reg, signExtend(v, 2))
 }
 

@@ -54,6 +54,16 @@ func (c *CPU) readE(in *inst) uint64 {
 	return c.getReg(in.size, in.rm)
 }
 
+// readEAt reads the r/m operand at a size other than the instruction's
+// (MOVZX, MOVSX, MOVSXD, LAR, LSL). Handlers must not change in.size for
+// that: an exception unwinds them half-way and the block is reused.
+func (c *CPU) readEAt(in *inst, size uint8) uint64 {
+	if in.mem {
+		return c.readSize(int(in.seg), c.ea(in), size)
+	}
+	return c.getReg(size, in.rm)
+}
+
 // writeE writes the r/m operand.
 func (c *CPU) writeE(in *inst, v uint64) {
 	if in.mem {

@@ -392,6 +392,20 @@ func opLLDT(c *CPU, in *inst) {
 		c.raise(ExcNP, uint32(sel&^3), true)
 	}
 	c.LDTR = d.segment(sel)
+	c.LDTR.Base |= c.systemBaseHigh(sel)
+}
+
+// systemBaseHigh returns bits 63:32 of a system-segment base: in IA-32e
+// mode LDT and TSS descriptors are 16 bytes (SDM Vol. 3A §8.2.3, Figure 8-4).
+func (c *CPU) systemBaseHigh(sel uint16) uint64 {
+	if !c.long {
+		return 0
+	}
+	a, ok := c.descAddr(sel + 8)
+	if !ok {
+		c.gp(uint32(sel &^ 3))
+	}
+	return c.sysRead(a, 4) << 32
 }
 
 func opLTR(c *CPU, in *inst) {
@@ -408,10 +422,12 @@ func opLTR(c *CPU, in *inst) {
 	if !d.present() {
 		c.raise(ExcNP, uint32(sel&^3), true)
 	}
+	high := c.systemBaseHigh(sel)
 	// Mark the TSS busy (SDM Vol. 3A §7.2.4).
 	d |= 2 << 40
 	c.sysWrite(addr+5, 1, uint64(d>>40)&0xFF)
 	c.TR = d.segment(sel)
+	c.TR.Base |= high
 }
 
 // descVisible applies the checks of LAR, LSL, VERR and VERW: the
@@ -433,10 +449,7 @@ func (c *CPU) descVisible(sel uint16) (descriptor, bool) {
 
 func opLAR(c *CPU, in *inst) {
 	c.needPmode()
-	sz := in.size
-	in.size = 2
-	sel := uint16(c.readE(in))
-	in.size = sz
+	sel := uint16(c.readEAt(in, 2))
 	d, ok := c.descVisible(sel)
 	if ok && d.system() {
 		switch d.typ() {
@@ -455,10 +468,7 @@ func opLAR(c *CPU, in *inst) {
 
 func opLSL(c *CPU, in *inst) {
 	c.needPmode()
-	sz := in.size
-	in.size = 2
-	sel := uint16(c.readE(in))
-	in.size = sz
+	sel := uint16(c.readEAt(in, 2))
 	d, ok := c.descVisible(sel)
 	if ok && d.system() {
 		switch d.typ() {

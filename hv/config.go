@@ -26,6 +26,9 @@ type Config struct {
 	SerialIn  io.Reader // guest serial input; nil means none
 	DebugCon  io.Writer // QEMU's isa-debugcon at port 0xE9; nil: no device
 	Trace     io.Writer // disassembled trace of every instruction, or nil
+	// TraceUser delays the trace until the guest first runs at CPL 3 (user
+	// space), so that a kernel's boot is not traced.
+	TraceUser bool
 
 	MaxInstructions uint64        // stop after this many instructions (0: no limit)
 	Timeout         time.Duration // stop after this much host time (0: none)

@@ -72,7 +72,8 @@ type Machine struct {
 	Boot   *firmware.BootInfo
 	disk   *devices.FileBackend
 
-	exit  *Result // set by the debug-exit port or the reset line
+	exit  *Result                                   // set by the debug-exit port or the reset line
+	trace func(c *cpu.CPU, eip uint64, text string) // the --trace writer
 	start time.Time
 }
 
@@ -188,7 +189,7 @@ func New(cfg Config) (*Machine, error) {
 	}
 	if cfg.Trace != nil {
 		w := cfg.Trace
-		m.CPU.Trace = func(c *cpu.CPU, eip uint64, text string) {
+		m.trace = func(c *cpu.CPU, eip uint64, text string) {
 			s := c.State()
 			if c.Mode() == 64 {
 				fmt.Fprintf(w, "%04x:%016x  %-40s rax=%x rbx=%x rcx=%x rdx=%x rsi=%x rdi=%x rsp=%x r8=%x r9=%x fl=%x\n",
@@ -198,6 +199,9 @@ func New(cfg Config) (*Machine, error) {
 			}
 			fmt.Fprintf(w, "%04x:%08x  %-40s eax=%08x ebx=%08x ecx=%08x edx=%08x esp=%08x fl=%08x\n",
 				s.Seg[cpu.CS].Selector, eip, text, s.GPR[cpu.EAX], s.GPR[cpu.EBX], s.GPR[cpu.ECX], s.GPR[cpu.EDX], s.GPR[cpu.ESP], s.EFLAGS)
+		}
+		if !cfg.TraceUser {
+			m.CPU.Trace = m.trace
 		}
 	}
 	return m, nil
@@ -267,6 +271,10 @@ func (m *Machine) Run() (Result, error) {
 				return m.finish(Result{Kind: ExitInstructions, Status: 3, Detail: fmt.Sprintf("stopped after %d instructions", done)}), nil
 			}
 			budget = min(budget, lim-done)
+		}
+		if m.trace != nil && c.Trace == nil && c.CPL() == 3 {
+			c.Trace = m.trace // --trace-user: from the first slice at CPL 3
+			c.FlushTranslations()
 		}
 		reason, err := c.Run(budget)
 		if m.exit != nil {

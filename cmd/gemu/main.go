@@ -64,7 +64,7 @@ type runFlags struct {
 	kernel, initrd, appendStr, disk, mem, serial, debugcon, trace, mode string
 	maxInstr                                                            uint64
 	timeout                                                             flagDuration
-	stats                                                               bool
+	stats, traceUser                                                    bool
 }
 
 func newRunFlags(out io.Writer) *runFlags {
@@ -82,6 +82,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.Uint64Var(&f.maxInstr, "max-instructions", 0, "stop after `N` guest instructions (0: no limit)")
 	f.Var(&f.timeout, "timeout", "stop after this host `duration` (e.g. 10s)")
 	f.BoolVar(&f.stats, "stats", false, "print statistics at exit")
+	f.BoolVar(&f.traceUser, "trace-user", false, "start --trace when the guest first runs user code (CPL 3)")
 	return f
 }
 
@@ -111,7 +112,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg := hv.Config{
 		Kernel: f.kernel, Initrd: f.initrd, Append: f.appendStr, Disk: f.disk,
 		MemSize: memSize, Demo: demoGuest,
-		MaxInstructions: f.maxInstr, Timeout: f.timeout.d,
+		MaxInstructions: f.maxInstr, Timeout: f.timeout.d, TraceUser: f.traceUser,
 	}
 	var closers []io.Closer
 	defer func() {
