@@ -141,6 +141,11 @@ func New(cfg Config) (*Machine, error) {
 	}
 	m.CPU = cpu.New(mem, pc, m.LAPIC)
 	m.CPU.MachineMSRs = m.LAPIC
+	platform, err := m.writePlatformTables()
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
 
 	var st cpu.State
 	switch {
@@ -151,7 +156,7 @@ func New(cfg Config) (*Machine, error) {
 			return nil, fmt.Errorf("kernel: %w", err)
 		}
 		// Like QEMU, the multiboot command line is the kernel's path, then --append.
-		opts := firmware.Options{Name: cfg.Kernel, Path: cfg.Kernel, Cmdline: cfg.Append}
+		opts := firmware.Options{Name: cfg.Kernel, Path: cfg.Kernel, Cmdline: cfg.Append, Platform: platform}
 		for _, spec := range splitModules(cfg.Initrd) {
 			path, _, _ := strings.Cut(spec, " ")
 			mod, err := os.ReadFile(path)
@@ -205,6 +210,30 @@ func New(cfg Config) (*Machine, error) {
 		}
 	}
 	return m, nil
+}
+
+// writePlatformTables writes the ACPI tables (RSDP, XSDT, FADT, MADT, DSDT)
+// and the MP table that describe this machine, and returns what a Linux or
+// PVH loader must know of them.
+func (m *Machine) writePlatformTables() (firmware.Platform, error) {
+	var plat firmware.Platform
+	tables, rsdp, err := firmware.BuildACPI(firmware.ACPIConfig{})
+	if err != nil {
+		return plat, fmt.Errorf("ACPI tables: %w", err)
+	}
+	if err := m.Mem.WriteAt(firmware.ACPIBase, tables); err != nil {
+		return plat, fmt.Errorf("ACPI tables: %w", err)
+	}
+	mp, err := firmware.BuildMPTable(firmware.MPTableBase, firmware.MPConfig{})
+	if err != nil {
+		return plat, fmt.Errorf("MP table: %w", err)
+	}
+	if err := m.Mem.WriteAt(firmware.MPTableBase, mp); err != nil {
+		return plat, fmt.Errorf("MP table: %w", err)
+	}
+	plat.RSDP = rsdp
+	plat.Reserved = []firmware.Region{{Start: firmware.ACPIBase, End: firmware.ACPIBase + firmware.ACPIAreaSize, What: "ACPI tables"}}
+	return plat, nil
 }
 
 // Close releases the machine's files.
