@@ -2,12 +2,16 @@
 # Installs what gemu's tests need (Debian packages) and runs every test.
 #   nasm              rebuilds the test guests and the BIOS (tests check the committed images are fresh)
 #   qemu-system-x86   the reference for side-by-side benchmarks and the guests' oracle
+#   linux-image-amd64 Debian's kernel, booted by hv's Linux test
+#   busybox-static    the userland of that test's initramfs
 set -euo pipefail
 cd "$(dirname "$0")"
 
 need=()
 command -v nasm >/dev/null || need+=(nasm)
 command -v qemu-system-i386 >/dev/null || need+=(qemu-system-x86)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
+[ -x /bin/busybox ] || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

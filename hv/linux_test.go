@@ -1,0 +1,84 @@
+package hv_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gemu-project/gemu/firmware/initramfs"
+	"github.com/gemu-project/gemu/hv"
+)
+
+// debianKernel returns the installed Debian kernel, or skips.
+func debianKernel(t *testing.T) string {
+	t.Helper()
+	k, _ := filepath.Glob("/boot/vmlinuz-*")
+	if len(k) == 0 {
+		t.Skip("no /boot/vmlinuz-*: install linux-image-amd64 (./test.sh does)")
+	}
+	return k[len(k)-1]
+}
+
+// busyboxInitramfs writes a busybox initramfs whose /init runs gemu.cmd.
+func busyboxInitramfs(t *testing.T) string {
+	t.Helper()
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Skip("no /bin/busybox: install busybox-static (./test.sh does)")
+	}
+	out, err := exec.Command("/bin/busybox", "--list-full").Output()
+	require.NoError(t, err)
+	var a initramfs.Archive
+	require.NoError(t, initramfs.AddSkeleton(&a))
+	require.NoError(t, initramfs.AddBusybox(&a, bb, initramfs.ParseApplets(string(out))))
+	require.NoError(t, a.AddFile("/init", 0o755, []byte(initramfs.DefaultInit)))
+	var buf bytes.Buffer
+	require.NoError(t, a.Write(&buf))
+	path := filepath.Join(t.TempDir(), "initramfs.gz")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	return path
+}
+
+// TestDebianLinux boots Debian's own kernel (bzImage, 64-bit entry) in full
+// mode with a busybox initramfs, runs commands and powers off, with and
+// without ACPI (issue 4's checks: uname -r, /proc/cpuinfo, shell arithmetic,
+// /proc/self).
+func TestDebianLinux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots a real kernel (about a minute per boot)")
+	}
+	kernel := debianKernel(t)
+	initrd := busyboxInitramfs(t)
+	release := strings.TrimPrefix(filepath.Base(kernel), "vmlinuz-")
+	cmd := `uname -r; grep -c ^processor /proc/cpuinfo; echo answer=$((6*7)); ls /proc/self/ | grep -c .`
+	for _, tc := range []struct{ name, append string }{
+		{"acpi", "console=ttyS0 quiet"},
+		{"acpi-off", "console=ttyS0 quiet acpi=off"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			m, err := hv.New(hv.Config{
+				Kernel: kernel, Initrd: initrd, MemSize: 256 << 20,
+				Append:    tc.append + ` gemu.cmd="` + cmd + `"`,
+				SerialOut: &out, Timeout: 10 * time.Minute,
+			})
+			require.NoError(t, err)
+			defer m.Close()
+			res, err := m.Run()
+			require.NoError(t, err)
+			s := out.String()
+			require.Equal(t, hv.ExitPowerOff, res.Kind, "%s\n%s", res.Detail, s)
+			require.Equal(t, 0, res.Status)
+			require.Contains(t, s, "\n"+release+"\r\n", s)
+			require.Contains(t, s, "answer=42", s)
+			require.Contains(t, s, "gemu.cmd: exit status 0", s)
+			t.Logf("%s: %d instructions in %v (%.0f MIPS)", tc.name, res.Stats.Instructions, res.Stats.Elapsed.Round(time.Millisecond), res.Stats.MIPS())
+		})
+	}
+}
