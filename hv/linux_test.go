@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gemu-project/gemu/firmware"
 	"github.com/gemu-project/gemu/firmware/initramfs"
 	"github.com/gemu-project/gemu/hv"
 )
@@ -57,14 +58,19 @@ func TestDebianLinux(t *testing.T) {
 	initrd := busyboxInitramfs(t)
 	release := strings.TrimPrefix(filepath.Base(kernel), "vmlinuz-")
 	cmd := `uname -r; grep -c ^processor /proc/cpuinfo; echo answer=$((6*7)); ls /proc/self/ | grep -c .`
-	for _, tc := range []struct{ name, append string }{
-		{"acpi", "console=ttyS0 quiet"},
-		{"acpi-off", "console=ttyS0 quiet acpi=off"},
+	vmlinux := extractVmlinux(t, kernel)
+	for _, tc := range []struct{ name, kernel, append string }{
+		{"bzImage-acpi", kernel, "console=ttyS0 quiet"},
+		{"bzImage-acpi-off", kernel, "console=ttyS0 quiet acpi=off"},
+		{"pvh-acpi", vmlinux, "console=ttyS0 quiet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.kernel == "" {
+				t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
+			}
 			var out bytes.Buffer
 			m, err := hv.New(hv.Config{
-				Kernel: kernel, Initrd: initrd, MemSize: 256 << 20,
+				Kernel: tc.kernel, Initrd: initrd, MemSize: 256 << 20,
 				Append:    tc.append + ` gemu.cmd="` + cmd + `"`,
 				SerialOut: &out, Timeout: 10 * time.Minute,
 			})
@@ -81,4 +87,25 @@ func TestDebianLinux(t *testing.T) {
 			t.Logf("%s: %d instructions in %v (%.0f MIPS)", tc.name, res.Stats.Instructions, res.Stats.Elapsed.Round(time.Millisecond), res.Stats.MIPS())
 		})
 	}
+}
+
+// extractVmlinux unpacks the uncompressed vmlinux (ELF with the PVH note)
+// from a bzImage's XZ payload, or returns "" if xz is missing.
+func extractVmlinux(t *testing.T, bzImage string) string {
+	t.Helper()
+	xz, err := exec.LookPath("xz")
+	if err != nil {
+		return ""
+	}
+	img, err := os.ReadFile(bzImage)
+	require.NoError(t, err)
+	h, err := firmware.ParseLinuxHeader(img)
+	require.NoError(t, err)
+	cmd := exec.Command(xz, "-dc", "--single-stream")
+	cmd.Stdin = bytes.NewReader(h.Payload())
+	elf, err := cmd.Output()
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "vmlinux")
+	require.NoError(t, os.WriteFile(path, elf, 0o644))
+	return path
 }
