@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/gemu-project/gemu/hv"
@@ -64,7 +66,7 @@ type runFlags struct {
 	kernel, initrd, appendStr, disk, mem, serial, debugcon, trace, mode string
 	maxInstr                                                            uint64
 	timeout                                                             flagDuration
-	stats, traceUser                                                    bool
+	stats, traceUser, linux                                             bool
 }
 
 func newRunFlags(out io.Writer) *runFlags {
@@ -83,6 +85,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.Var(&f.timeout, "timeout", "stop after this host `duration` (e.g. 10s)")
 	f.BoolVar(&f.stats, "stats", false, "print statistics at exit")
 	f.BoolVar(&f.traceUser, "trace-user", false, "start --trace when the guest first runs user code (CPL 3)")
+	f.BoolVar(&f.linux, "linux", false, "boot the installed Debian kernel (/boot/vmlinuz-*) with a busybox initramfs made on the fly")
 	return f
 }
 
@@ -104,6 +107,12 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if f.mode != "full" {
 		return fail(fmt.Errorf("--mode %q: only full is available in this version", f.mode))
+	}
+	if f.linux {
+		if err := f.setupLinux(); err != nil {
+			return fail(fmt.Errorf("--linux: %v", err))
+		}
+		defer os.Remove(f.initrd)
 	}
 	memSize, err := hv.ParseMemSize(f.mem)
 	if err != nil {
@@ -176,4 +185,39 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		res.Stats.Write(stderr)
 	}
 	return res.Status
+}
+
+// setupLinux fills --kernel, --initrd, --append and --mem for --linux: the
+// newest /boot/vmlinuz-*, a busybox initramfs in a temporary file, and a
+// serial console.
+func (f *runFlags) setupLinux() error {
+	if f.kernel != "" || f.initrd != "" {
+		return fmt.Errorf("give either --linux or --kernel/--initrd")
+	}
+	kernels, _ := filepath.Glob("/boot/vmlinuz-*")
+	if len(kernels) == 0 {
+		return fmt.Errorf("no /boot/vmlinuz-* (apt-get install linux-image-amd64)")
+	}
+	sort.Strings(kernels)
+	f.kernel = kernels[len(kernels)-1]
+	a, _, err := buildInitramfs(&initramfsFlags{busybox: "/bin/busybox"})
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp("", "gemu-initramfs-*.gz")
+	if err != nil {
+		return err
+	}
+	defer tmp.Close()
+	if err := a.Write(tmp); err != nil {
+		return err
+	}
+	f.initrd = tmp.Name()
+	if !strings.Contains(f.appendStr, "console=") {
+		f.appendStr = strings.TrimSpace("console=ttyS0 " + f.appendStr)
+	}
+	if f.mem == "64M" {
+		f.mem = "256M" // the kernel needs about 80 MiB above 16 MiB to decompress
+	}
+	return nil
 }

@@ -68,3 +68,10 @@ func TestMaxInstructions(t *testing.T) {
 	require.Equal(t, 3, status)
 	require.Contains(t, errOut, "instruction limit")
 }
+
+func TestLinuxFlagConflicts(t *testing.T) {
+	status, _, errOut := gemu("run", "--linux", "--kernel", "../../testdata/hello.bin")
+	require.Equal(t, 2, status)
+	require.Contains(t, errOut, "--linux")
+	require.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1)
+}
