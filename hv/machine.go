@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gemu-project/gemu/cpu"
@@ -23,10 +24,11 @@ const (
 	ExitReset                        // reset line or triple fault
 	ExitInstructions                 // --max-instructions reached
 	ExitTimeout                      // --timeout reached
+	ExitStopped                      // Stop was called (Ctrl-A x)
 )
 
 func (k ExitKind) String() string {
-	return [...]string{"debug-exit port", "power off (halted with interrupts disabled)", "reset", "instruction limit", "timeout"}[k]
+	return [...]string{"debug-exit port", "power off (halted with interrupts disabled)", "reset", "instruction limit", "timeout", "stopped"}[k]
 }
 
 // Result is the outcome of Machine.Run.
@@ -74,7 +76,9 @@ type Machine struct {
 
 	exit  *Result                                   // set by the debug-exit port or the reset line
 	trace func(c *cpu.CPU, eip uint64, text string) // the --trace writer
-	start time.Time
+	// stopRequested is set by Stop from another goroutine (the console).
+	stopRequested atomic.Bool
+	start         time.Time
 }
 
 // sliceInstructions bounds how long the CPU runs between device polls: at
@@ -265,6 +269,9 @@ func (m *Machine) onDebugExit(status int) {
 	m.CPU.RequestStop()
 }
 
+// Stop ends Run at the next slice boundary; other goroutines may call it.
+func (m *Machine) Stop() { m.stopRequested.Store(true) }
+
 // onPowerOff is the ACPI S5 soft-off: the run ends with status 0.
 func (m *Machine) onPowerOff() {
 	if m.exit == nil {
@@ -309,6 +316,9 @@ func (m *Machine) Run() (Result, error) {
 		if m.exit != nil {
 			return m.finish(*m.exit), nil
 		}
+		if m.stopRequested.Load() {
+			return m.finish(Result{Kind: ExitStopped, Status: 0, Detail: "stopped by the user"}), nil
+		}
 		switch reason {
 		case cpu.StopShutdown:
 			return m.finish(Result{Kind: ExitReset, Status: 0, Detail: err.Error()}), nil
@@ -335,7 +345,7 @@ func (m *Machine) advance(now time.Duration) time.Duration {
 // waitForInterrupt sleeps while the CPU is halted, until the next timer
 // deadline or serial input, in small steps so that input is seen promptly.
 func (m *Machine) waitForInterrupt(next time.Duration) {
-	for m.CPU.Halted() {
+	for m.CPU.Halted() && !m.stopRequested.Load() {
 		now := m.clockNow()
 		next = m.advance(now)
 		m.PC.Poll()

@@ -14,9 +14,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/gemu-project/gemu/hv"
 )
@@ -149,8 +152,36 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cfg.SerialOut, err = output("serial", f.serial); err != nil {
 		return fail(err)
 	}
+	var machine atomic.Pointer[hv.Machine] // read by the console and signal goroutines
+	stop := func() {
+		if m := machine.Load(); m != nil {
+			m.Stop()
+		}
+	}
+	var con *console
 	if f.serial == "stdio" {
 		cfg.SerialIn = stdin
+		// A terminal goes to raw mode with QEMU's Ctrl-A escapes; it is
+		// restored on every way out (return, signal, Ctrl-A x).
+		if tty, ok := stdin.(*os.File); ok {
+			var err error
+			con, err = openConsole(tty, stdout, stop)
+			if err != nil {
+				return fail(err)
+			}
+			if con != nil {
+				defer con.Restore()
+				cfg.SerialIn = con
+				sig := make(chan os.Signal, 1)
+				signal.Notify(sig, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
+				defer signal.Stop(sig)
+				go func() {
+					if _, ok := <-sig; ok {
+						stop()
+					}
+				}()
+			}
+		}
 	}
 	if cfg.DebugCon, err = output("debugcon", f.debugcon); err != nil {
 		return fail(err)
@@ -169,8 +200,12 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	machine.Store(m)
 	defer m.Close()
 	res, err := m.Run()
+	if con != nil {
+		con.Restore() // before printing anything more
+	}
 	if err != nil {
 		return fail(err)
 	}
