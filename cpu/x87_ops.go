@@ -656,7 +656,9 @@ func (env *fenv) trans(v float80, f func(float64) float64, trig bool) float80 {
 	return r
 }
 
-func opFPTAN(c *CPU, in *inst) {
+// trigPush is the shared part of FPTAN and FSINCOS, which replace ST(0)
+// and push a second result: f gives (new ST(1), pushed ST(0)).
+func trigPush(c *CPU, f func(env *fenv, v float80) (float80, float80)) {
 	x := &c.x87
 	if x.empty(0) {
 		if x.stackFault(false) {
@@ -675,38 +677,24 @@ func opFPTAN(c *CPU, in *inst) {
 	}
 	x.fpu.FSW &^= fswC2
 	env := x.env()
-	r := env.trans(v, math.Tan, true)
+	r0, r1 := f(env, v)
 	if x.done(env) {
-		x.set(0, r)
-		x.push(f80One)
+		x.set(0, r0)
+		x.push(r1)
 	}
 }
 
+func opFPTAN(c *CPU, in *inst) {
+	trigPush(c, func(env *fenv, v float80) (float80, float80) {
+		return env.trans(v, math.Tan, true), f80One
+	})
+}
+
 func opFSINCOS(c *CPU, in *inst) {
-	x := &c.x87
-	if x.empty(0) {
-		if x.stackFault(false) {
-			x.set(0, f80Indefinite)
-			x.push(f80Indefinite) // no overflow check after an underflow (host x87)
-		}
-		return
-	}
-	v := x.get(0)
-	if !trigInRange(v) {
-		x.fpu.FSW |= fswC2
-		return
-	}
-	if !x.pushCheck2() {
-		return
-	}
-	x.fpu.FSW &^= fswC2
-	env := x.env()
-	s := env.trans(v, math.Sin, true)
-	co := env.trans(v, math.Cos, true)
-	if x.done(env) {
-		x.set(0, s)
-		x.push(co)
-	}
+	trigPush(c, func(env *fenv, v float80) (float80, float80) {
+		s := env.trans(v, math.Sin, true)
+		return s, env.trans(v, math.Cos, true)
+	})
 }
 
 // binaryPop is FPATAN, FYL2X, FYL2XP1: ST(1) ← f(ST(1), ST(0)), pop.
