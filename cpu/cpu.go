@@ -96,6 +96,9 @@ type CPU struct {
 	fault      fault
 	nesting    int     // exception delivery depth, for #DF and shutdown
 	faultChain []fault // the exceptions whose delivery failed, for the shutdown message
+	// slowBuf and sysBuf carry the data of slow-path and descriptor-table
+	// accesses (mem.go) without an allocation per access.
+	slowBuf, sysBuf [8]byte
 
 	// Trace, when set, receives each instruction before it executes.
 	Trace func(c *CPU, eip uint64, text string)

@@ -269,7 +269,10 @@ func (c *CPU) lwrite32(la uint64, v uint32) {
 
 // readSlow handles TLB misses, page-crossing accesses and MMIO.
 func (c *CPU) readSlow(la uint64, size int) uint64 {
-	var buf [8]byte
+	// A buffer in the CPU, not on the stack: slices handed to MMIO devices
+	// escape, and a local array would be allocated on every slow access.
+	buf := &c.slowBuf
+	*buf = [8]byte{}
 	if int(la&0xFFF)+size > 0x1000 {
 		// Split at the page boundary; both pages are checked before use.
 		n := 0x1000 - int(la&0xFFF)
@@ -284,7 +287,7 @@ func (c *CPU) readSlow(la uint64, size int) uint64 {
 }
 
 func (c *CPU) writeSlow(la uint64, size int, v uint64) {
-	var buf [8]byte
+	buf := &c.slowBuf
 	binary.LittleEndian.PutUint64(buf[:], v)
 	if int(la&0xFFF)+size > 0x1000 {
 		n := 0x1000 - int(la&0xFFF)
@@ -341,7 +344,8 @@ func (c *CPU) writeSize(s int, off uint64, size uint8, v uint64) {
 // System accesses (descriptor tables, TSS) are supervisor accesses whatever
 // the CPL (SDM Vol. 3A §4.6.1, "implicit supervisor-mode accesses").
 func (c *CPU) sysRead(la uint64, size int) uint64 {
-	var buf [8]byte
+	buf := &c.sysBuf
+	*buf = [8]byte{}
 	for i := 0; i < size; i++ {
 		a := la + uint64(i)
 		pa := mmu.GPA(a)
@@ -354,7 +358,7 @@ func (c *CPU) sysRead(la uint64, size int) uint64 {
 }
 
 func (c *CPU) sysWrite(la uint64, size int, v uint64) {
-	var buf [8]byte
+	buf := &c.sysBuf
 	binary.LittleEndian.PutUint64(buf[:], v)
 	for i := 0; i < size; i++ {
 		a := la + uint64(i)
