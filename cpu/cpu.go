@@ -107,6 +107,8 @@ type CPU struct {
 	MachineMSRs MSRs
 	// TimeStampCounter returns the TSC; nil means instructions retired.
 	TimeStampCounter func() uint64
+	// Frequencies, when set, are reported by CPUID leaves 15H and 16H.
+	Frequencies Frequencies
 }
 
 // New makes a CPU attached to guest memory, port I/O and an interrupt

@@ -58,7 +58,7 @@ var Model = struct {
 }
 
 func opCPUID(c *CPU, in *inst) {
-	a, b, cc, d := cpuid(uint32(c.R[EAX]), uint32(c.R[ECX]))
+	a, b, cc, d := c.cpuid(uint32(c.R[EAX]), uint32(c.R[ECX]))
 	c.R[EAX], c.R[EBX], c.R[ECX], c.R[EDX] = uint64(a), uint64(b), uint64(cc), uint64(d)
 }
 
@@ -70,6 +70,57 @@ func le32(s string, i int) uint32 {
 		}
 	}
 	return v
+}
+
+// Frequencies are what the machine's clocks run at: with them set, CPUID
+// reports leaves 15H (TSC/crystal ratio) and 16H (frequencies), so that a
+// kernel reads its TSC and APIC timer rates instead of calibrating them
+// (SDM Vol. 2A CPUID leaves 15H and 16H; Linux native_calibrate_tsc also
+// takes the crystal as the APIC timer's clock).
+type Frequencies struct {
+	TSCHz     uint64 // the time-stamp counter's rate
+	CrystalHz uint64 // the core crystal: the local APIC timer's input clock
+}
+
+// frequencyLeaf is the highest basic leaf when frequencies are reported.
+const frequencyLeaf = 0x16
+
+// cpuid is the CPUID instruction of this CPU: the package model plus the
+// machine's clock frequencies.
+func (c *CPU) cpuid(leaf, sub uint32) (a, b, cc, d uint32) {
+	f := c.Frequencies
+	if f.TSCHz == 0 || f.CrystalHz == 0 {
+		return cpuid(leaf, sub)
+	}
+	switch {
+	case leaf == 0:
+		a, b, cc, d = cpuid(0, sub)
+		return max(a, frequencyLeaf), b, cc, d
+	case leaf == 0x15:
+		// TSC = crystal × EBX / EAX; the ratio reduced by the common divisor.
+		g := gcd(f.TSCHz, f.CrystalHz)
+		num, den := f.TSCHz/g, f.CrystalHz/g
+		if num > 0xFFFFFFFF || den > 0xFFFFFFFF || f.CrystalHz > 0xFFFFFFFF {
+			return 0, 0, 0, 0 // not expressible: the kernel calibrates
+		}
+		return uint32(den), uint32(num), uint32(f.CrystalHz), 0
+	case leaf == 0x16:
+		// Base, maximum and bus (reference) frequencies in MHz.
+		mhz := uint32(min(f.TSCHz/1e6, 0xFFFF))
+		return mhz, mhz, uint32(min(f.CrystalHz/1e6, 0xFFFF)), 0
+	case leaf > Model.MaxLeaf && leaf <= frequencyLeaf:
+		return 0, 0, 0, 0 // leaves 2–14H: nothing to report
+	case leaf > frequencyLeaf && leaf < 0x80000000:
+		return c.cpuid(frequencyLeaf, sub)
+	}
+	return cpuid(leaf, sub)
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 func cpuid(leaf, sub uint32) (a, b, c, d uint32) {

@@ -104,8 +104,11 @@ func NewUART(out io.Writer, irq IRQSink, irqNum int) *UART {
 	return u
 }
 
-// Input queues bytes received from the host. It is safe from any goroutine;
-// the bytes reach the guest at the next Poll.
+// Input queues bytes received from the host. It is safe from any goroutine.
+// The bytes reach the receive FIFO when the guest shows it listens: at a
+// Poll with the received-data interrupt enabled, or when it reads the line
+// status or receive buffer. Input sent before the guest's driver starts is
+// so not lost to its FIFO reset (QEMU's serial holds it back the same way).
 func (u *UART) Input(p []byte) {
 	if len(p) == 0 {
 		return
@@ -117,10 +120,11 @@ func (u *UART) Input(p []byte) {
 	u.mu.Unlock()
 }
 
-// Poll moves queued input into the receive FIFO and updates the interrupt.
-// It costs one atomic load when no input is waiting.
+// Poll moves queued input into the receive FIFO and updates the interrupt
+// if the guest takes received-data interrupts. It costs one atomic load when
+// no input is waiting.
 func (u *UART) Poll() {
-	if !u.pending.Load() {
+	if !u.pending.Load() || u.ier&uartIERRDI == 0 {
 		return
 	}
 	u.refill()
@@ -285,6 +289,7 @@ func (u *UART) readReg(off uint64) byte {
 		if dlab {
 			return u.dll
 		}
+		u.refill()
 		b := u.pop()
 		u.refill()
 		return b
@@ -307,6 +312,7 @@ func (u *UART) readReg(off uint64) byte {
 	case 4:
 		return u.mcr
 	case 5:
+		u.refill()
 		v := u.lsr
 		u.lsr &^= uartLSRErrors // reading LSR clears OE, PE, FE, BI
 		return v

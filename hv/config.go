@@ -30,6 +30,11 @@ type Config struct {
 	// space), so that a kernel's boot is not traced.
 	TraceUser bool
 
+	// ICount makes virtual time the instruction count: 2^ICountShift ns
+	// per instruction, idle time skipped; runs are then reproducible.
+	ICount      bool
+	ICountShift uint
+
 	MaxInstructions uint64        // stop after this many instructions (0: no limit)
 	Timeout         time.Duration // stop after this much host time (0: none)
 }

@@ -59,32 +59,57 @@ func TestDebianLinux(t *testing.T) {
 	release := strings.TrimPrefix(filepath.Base(kernel), "vmlinuz-")
 	cmd := `uname -r; grep -c ^processor /proc/cpuinfo; echo answer=$((6*7)); ls /proc/self/ | grep -c .`
 	vmlinux := extractVmlinux(t, kernel)
-	for _, tc := range []struct{ name, kernel, append string }{
-		{"bzImage-acpi", kernel, "console=ttyS0 quiet"},
-		{"bzImage-acpi-off", kernel, "console=ttyS0 quiet acpi=off"},
-		{"pvh-acpi", vmlinux, "console=ttyS0 quiet"},
+	// boot runs one boot and checks the answers; it returns the serial
+	// output and the instructions retired.
+	boot := func(t *testing.T, kernel, append string, icount bool) (string, uint64) {
+		var out bytes.Buffer
+		m, err := hv.New(hv.Config{
+			Kernel: kernel, Initrd: initrd, MemSize: 256 << 20,
+			Append:    append + ` gemu.cmd="` + cmd + `"`,
+			SerialOut: &out, Timeout: 10 * time.Minute,
+			ICount: icount, ICountShift: 3,
+		})
+		require.NoError(t, err)
+		defer m.Close()
+		res, err := m.Run()
+		require.NoError(t, err)
+		s := out.String()
+		require.Equal(t, hv.ExitPowerOff, res.Kind, "%s\n%s", res.Detail, s)
+		require.Equal(t, 0, res.Status)
+		require.Contains(t, s, "\n"+release+"\r\n", s)
+		require.Contains(t, s, "answer=42", s)
+		require.Contains(t, s, "gemu.cmd: exit status 0", s)
+		t.Logf("%d instructions in %v (%.0f MIPS)", res.Stats.Instructions, res.Stats.Elapsed.Round(time.Millisecond), res.Stats.MIPS())
+		return s, res.Stats.Instructions
+	}
+	var icountOut string
+	var icountInstructions uint64
+	for _, tc := range []struct {
+		name, kernel, append string
+		icount               bool
+	}{
+		{"bzImage-acpi", kernel, "console=ttyS0 quiet", false},
+		{"bzImage-acpi-off", kernel, "console=ttyS0 quiet acpi=off", false},
+		{"pvh-acpi-off", vmlinux, "console=ttyS0 quiet acpi=off", false},
+		// Under icount the kernel prints its timestamps: the second boot
+		// must reproduce the first byte for byte.
+		{"pvh-acpi-icount", vmlinux, "console=ttyS0 printk.time=1", true},
+		{"pvh-acpi-icount-again", vmlinux, "console=ttyS0 printk.time=1", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.kernel == "" {
 				t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
 			}
-			var out bytes.Buffer
-			m, err := hv.New(hv.Config{
-				Kernel: tc.kernel, Initrd: initrd, MemSize: 256 << 20,
-				Append:    tc.append + ` gemu.cmd="` + cmd + `"`,
-				SerialOut: &out, Timeout: 10 * time.Minute,
-			})
-			require.NoError(t, err)
-			defer m.Close()
-			res, err := m.Run()
-			require.NoError(t, err)
-			s := out.String()
-			require.Equal(t, hv.ExitPowerOff, res.Kind, "%s\n%s", res.Detail, s)
-			require.Equal(t, 0, res.Status)
-			require.Contains(t, s, "\n"+release+"\r\n", s)
-			require.Contains(t, s, "answer=42", s)
-			require.Contains(t, s, "gemu.cmd: exit status 0", s)
-			t.Logf("%s: %d instructions in %v (%.0f MIPS)", tc.name, res.Stats.Instructions, res.Stats.Elapsed.Round(time.Millisecond), res.Stats.MIPS())
+			out, n := boot(t, tc.kernel, tc.append, tc.icount)
+			if !tc.icount {
+				return
+			}
+			if icountOut == "" {
+				icountOut, icountInstructions = out, n
+				return
+			}
+			require.Equal(t, icountInstructions, n, "instructions retired by two icount boots")
+			require.Equal(t, icountOut, out, "serial output of two icount boots")
 		})
 	}
 }

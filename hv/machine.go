@@ -69,7 +69,7 @@ type Machine struct {
 	MMIO   *devices.Bus // physical addresses above RAM: the local APIC, IOAPIC…
 	LAPIC  *devices.LAPIC
 	IOAPIC *devices.IOAPIC
-	clock  *devices.HostClock
+	clock  *machineClock
 	CPU    *cpu.CPU
 	Boot   *firmware.BootInfo
 	disk   *devices.FileBackend
@@ -94,6 +94,9 @@ func New(cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ICount && cfg.ICountShift > MaxICountShift {
+		return nil, fmt.Errorf("icount shift %d: at most %d (2^shift ns per instruction)", cfg.ICountShift, MaxICountShift)
+	}
 	m := &Machine{cfg: cfg, Mem: mem}
 	var disk devices.BlockBackend
 	if cfg.Disk != "" {
@@ -106,9 +109,14 @@ func New(cfg Config) (*Machine, error) {
 	}
 	// ISA interrupts go to both the 8259s and the IOAPIC, as on a PC chipset.
 	isa := &isaIRQs{}
-	m.clock = devices.NewHostClock()
+	m.clock = &machineClock{host: devices.NewHostClock(), icount: cfg.ICount, shift: cfg.ICountShift, insns: new(uint64)}
+	var startTime time.Time
+	if cfg.ICount {
+		startTime = icountEpoch
+	}
 	pc, err := devices.NewPC(devices.PCConfig{
 		Clock:     m.clock,
+		StartTime: startTime,
 		IRQ:       isa,
 		MemSize:   cfg.MemSize,
 		SerialOut: cfg.SerialOut,
@@ -145,6 +153,9 @@ func New(cfg Config) (*Machine, error) {
 	}
 	m.CPU = cpu.New(mem, pc, m.LAPIC)
 	m.CPU.MachineMSRs = m.LAPIC
+	m.clock.insns = &m.CPU.Stats.Instructions
+	m.CPU.TimeStampCounter = m.clock.tsc
+	m.CPU.Frequencies = cpu.Frequencies{TSCHz: TSCHz, CrystalHz: CrystalHz}
 	platform, err := m.writePlatformTables()
 	if err != nil {
 		m.Close()
@@ -248,12 +259,15 @@ func (m *Machine) Close() error {
 	return nil
 }
 
+// SerialInput queues bytes for the guest's COM1; any goroutine may call it.
+func (m *Machine) SerialInput(b []byte) { m.PC.COM1.Input(b) }
+
 func (m *Machine) readSerial(r io.Reader) {
 	buf := make([]byte, 256)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			m.PC.COM1.Input(buf[:n])
+			m.SerialInput(buf[:n])
 		}
 		if err != nil {
 			return
@@ -301,6 +315,9 @@ func (m *Machine) Run() (Result, error) {
 		next := m.advance(now)
 		m.PC.Poll()
 		budget := uint64(sliceInstructions)
+		if m.clock.icount && next != devices.NoDeadline {
+			budget = min(budget, m.clock.instructionsUntil(now, next))
+		}
 		if lim := m.cfg.MaxInstructions; lim > 0 {
 			done := c.Stats.Instructions
 			if done >= lim {
@@ -344,13 +361,21 @@ func (m *Machine) advance(now time.Duration) time.Duration {
 
 // waitForInterrupt sleeps while the CPU is halted, until the next timer
 // deadline or serial input, in small steps so that input is seen promptly.
+// Under icount, time jumps to the deadline instead; only a halt with no
+// timer armed waits, for input, without virtual time passing.
 func (m *Machine) waitForInterrupt(next time.Duration) {
-	for m.CPU.Halted() && !m.stopRequested.Load() {
+	// Back to Run now and then, for its timeout and limits.
+	giveUp := time.Now().Add(10 * time.Millisecond)
+	for m.CPU.Halted() && !m.stopRequested.Load() && time.Now().Before(giveUp) {
 		now := m.clockNow()
 		next = m.advance(now)
 		m.PC.Poll()
 		if m.LAPIC.Pending() {
 			return
+		}
+		if m.clock.icount && next != devices.NoDeadline {
+			m.clock.skipTo(now, next)
+			continue
 		}
 		d := next - now
 		if d > time.Millisecond {

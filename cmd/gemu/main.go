@@ -3,6 +3,7 @@
 //	gemu run [--kernel F] [--initrd F] [--append S] [--disk F] [--mem 64M]
 //	         [--serial stdio|file:PATH|none] [--trace FILE]
 //	         [--max-instructions N] [--timeout D] [--stats]
+//	         [--icount shift=N] [--reboot]
 //
 // With neither --kernel nor --disk, it boots the embedded demo guest.
 package main
@@ -17,9 +18,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/gemu-project/gemu/hv"
 )
@@ -69,7 +72,8 @@ type runFlags struct {
 	kernel, initrd, appendStr, disk, mem, serial, debugcon, trace, mode string
 	maxInstr                                                            uint64
 	timeout                                                             flagDuration
-	stats, traceUser, linux                                             bool
+	icount                                                              string
+	stats, traceUser, linux, reboot                                     bool
 }
 
 func newRunFlags(out io.Writer) *runFlags {
@@ -88,6 +92,8 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.Var(&f.timeout, "timeout", "stop after this host `duration` (e.g. 10s)")
 	f.BoolVar(&f.stats, "stats", false, "print statistics at exit")
 	f.BoolVar(&f.traceUser, "trace-user", false, "start --trace when the guest first runs user code (CPL 3)")
+	f.StringVar(&f.icount, "icount", "", "deterministic time: `shift=N` (or N) makes each instruction take 2^N ns of virtual time, idle time skipped, as QEMU's -icount")
+	f.BoolVar(&f.reboot, "reboot", false, "restart the machine when the guest resets it (default: a reset ends gemu, as QEMU's -no-reboot)")
 	f.BoolVar(&f.linux, "linux", false, "boot the installed Debian kernel (/boot/vmlinuz-*) with a busybox initramfs made on the fly")
 	return f
 }
@@ -126,6 +132,13 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		MemSize: memSize, Demo: demoGuest,
 		MaxInstructions: f.maxInstr, Timeout: f.timeout.d, TraceUser: f.traceUser,
 	}
+	if f.icount != "" {
+		shift, err := parseICount(f.icount)
+		if err != nil {
+			return fail(err)
+		}
+		cfg.ICount, cfg.ICountShift = true, shift
+	}
 	var closers []io.Closer
 	defer func() {
 		for _, c := range closers {
@@ -159,8 +172,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	var con *console
+	var serialIn io.Reader
 	if f.serial == "stdio" {
-		cfg.SerialIn = stdin
+		serialIn = stdin
 		// A terminal goes to raw mode with QEMU's Ctrl-A escapes; it is
 		// restored on every way out (return, signal, Ctrl-A x).
 		if tty, ok := stdin.(*os.File); ok {
@@ -171,7 +185,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			if con != nil {
 				defer con.Restore()
-				cfg.SerialIn = con
+				serialIn = con
 				sig := make(chan os.Signal, 1)
 				signal.Notify(sig, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
 				defer signal.Stop(sig)
@@ -196,13 +210,34 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer bw.Flush()
 		cfg.Trace = bw
 	}
-	m, err := hv.New(cfg)
-	if err != nil {
-		return fail(err)
+	if serialIn != nil {
+		// One reader for every boot (--reboot makes new machines).
+		go pumpSerial(serialIn, &machine)
 	}
-	machine.Store(m)
-	defer m.Close()
-	res, err := m.Run()
+	start := time.Now()
+	var res hv.Result
+	for {
+		m, err := hv.New(cfg)
+		if err != nil {
+			if con != nil {
+				con.Restore()
+			}
+			return fail(err)
+		}
+		machine.Store(m)
+		res, err = m.Run()
+		m.Close()
+		if err != nil || res.Kind != hv.ExitReset || !f.reboot {
+			break
+		}
+		if f.timeout.d > 0 {
+			// --timeout counts from the first boot.
+			if cfg.Timeout = f.timeout.d - time.Since(start); cfg.Timeout <= 0 {
+				res = hv.Result{Kind: hv.ExitTimeout, Status: 3, Detail: fmt.Sprintf("timed out after %v", f.timeout.d), Stats: res.Stats}
+				break
+			}
+		}
+	}
 	if con != nil {
 		con.Restore() // before printing anything more
 	}
@@ -220,6 +255,35 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		res.Stats.Write(stderr)
 	}
 	return res.Status
+}
+
+// parseICount reads --icount: "shift=N" or "N", 0 ≤ N ≤ hv.MaxICountShift.
+func parseICount(s string) (uint, error) {
+	v := strings.TrimPrefix(s, "shift=")
+	n, err := strconv.ParseUint(v, 10, 8)
+	if err != nil || n > hv.MaxICountShift {
+		return 0, fmt.Errorf("--icount %q: want shift=N with N from 0 to %d (2^N ns per instruction)", s, hv.MaxICountShift)
+	}
+	return uint(n), nil
+}
+
+// pumpSerial passes the guest's serial input to whichever machine runs now
+// (the first one is being built when it starts).
+func pumpSerial(r io.Reader, machine *atomic.Pointer[hv.Machine]) {
+	buf := make([]byte, 256)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			m := machine.Load()
+			for ; m == nil; m = machine.Load() {
+				time.Sleep(time.Millisecond)
+			}
+			m.SerialInput(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // setupLinux fills --kernel, --initrd, --append and --mem for --linux: the
