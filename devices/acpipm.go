@@ -43,8 +43,10 @@ const (
 	pm1StsMask   = pm1TmrSts | pm1PwrBtnSts | pm1WakSts
 
 	pm1TmrEn    = 1 << 0
+	pm1GblEn    = 1 << 5 // no firmware shares the global lock: never raised
 	pm1PwrBtnEn = 1 << 8
-	pm1EnMask   = pm1TmrEn | pm1PwrBtnEn
+	pm1RTCEn    = 1 << 10 // the RTC alarm does not wake a sleeping machine: never raised
+	pm1EnMask   = pm1TmrEn | pm1GblEn | pm1PwrBtnEn | pm1RTCEn
 
 	pm1SCIEn      = 1 << 0
 	pm1SlpTypMask = 7 << 10

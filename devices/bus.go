@@ -107,3 +107,16 @@ func (b *Bus) Name(addr uint64) string {
 	}
 	return ""
 }
+
+// Unregister removes the range registered at base with size, so that a
+// device can move (a PCI BAR the guest reprograms). It fails if no range was
+// registered with exactly that base and size.
+func (b *Bus) Unregister(base, size uint64) error {
+	i := sort.Search(len(b.ranges), func(i int) bool { return b.ranges[i].base >= base })
+	if i == len(b.ranges) || b.ranges[i].base != base || b.ranges[i].size != size {
+		return fmt.Errorf("%s bus: nothing registered at %#x+%#x", b.name, base, size)
+	}
+	b.ranges = append(b.ranges[:i], b.ranges[i+1:]...)
+	b.last = 0
+	return nil
+}

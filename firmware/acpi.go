@@ -76,6 +76,7 @@ type ACPIConfig struct {
 	// links, QEMU's 5, 10 and 11). The SCI (IRQ 9) always is.
 	LevelIRQs  []uint8
 	VirtioMMIO []VirtioMMIODevice
+	PCI        *PCIHostBridge
 }
 
 // Table identification (§5.2.6).
@@ -447,6 +448,13 @@ func buildDSDT(cfg ACPIConfig, cpus int) ([]byte, error) {
 		isa("PIC_", "PNP0000", 0, resIO(0x20, 2), resIO(0xA0, 2), resIRQ(2)),
 		isa("KBD_", "PNP0303", 0, resIO(0x60, 1), resIO(0x64, 1), resIRQ(1)),
 	)
+	if cfg.PCI != nil {
+		dev, err := pciHostBridgeAML(*cfg.PCI)
+		if err != nil {
+			return nil, err
+		}
+		sb = append(sb, dev)
+	}
 	if len(cfg.VirtioMMIO) > 0x100 {
 		return nil, fmt.Errorf("ACPI: %d virtio-mmio devices, at most 256", len(cfg.VirtioMMIO))
 	}

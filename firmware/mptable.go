@@ -25,6 +25,7 @@ type MPConfig struct {
 	CPUSignature uint32 // CPUID.01H:EAX (stepping, model, family)
 	CPUFeatures  uint32 // CPUID.01H:EDX
 	IOAPICID     uint8  // the IOAPIC's ID (its reset value is 0)
+	PCISlots     []int
 }
 
 // MP table constants (MP spec 1.4 §4.1, §4.2, §4.3).
@@ -97,8 +98,22 @@ func BuildMPTable(base uint64, cfg MPConfig) ([]byte, error) {
 		w.u64(0)
 		entries++
 	}
+	isaBus := uint8(mpISABusID)
+	var pciInts []byte
+	var pciIRQs uint16
+	if cfg.PCISlots != nil {
+		bus, ints, n, irqs, err := mpPCIEntries(cfg.IOAPICID, cfg.PCISlots, [4]uint8{})
+		if err != nil {
+			return nil, err
+		}
+		w.b = append(w.b, bus...)
+		entries++
+		pciInts, pciIRQs = ints, irqs
+		entries += n
+		isaBus = mpISABusIDWithPCI
+	}
 	w.u8(mpEntryBus) // §4.3.2
-	w.u8(mpISABusID)
+	w.u8(isaBus)
 	w.str("ISA   ", 6)
 	entries++
 	w.u8(mpEntryIOAPIC) // §4.3.3
@@ -107,7 +122,11 @@ func BuildMPTable(base uint64, cfg MPConfig) ([]byte, error) {
 	w.u8(mpIOAPICEnabled)
 	w.u32(acpiIOAPICAddr)
 	entries++
+	w.b = append(w.b, pciInts...)
 	for irq := range 16 { // §4.3.4
+		if pciIRQs&(1<<irq) != 0 {
+			continue
+		}
 		pin := irq
 		switch irq {
 		case 0:
@@ -118,7 +137,7 @@ func BuildMPTable(base uint64, cfg MPConfig) ([]byte, error) {
 		w.u8(mpEntryIOInt)
 		w.u8(mpIntINT)
 		w.u16(mpFlagsConforming)
-		w.u8(mpISABusID)
+		w.u8(isaBus)
 		w.u8(uint8(irq))
 		w.u8(cfg.IOAPICID)
 		w.u8(uint8(pin))
@@ -128,7 +147,7 @@ func BuildMPTable(base uint64, cfg MPConfig) ([]byte, error) {
 		w.u8(mpEntryLocalInt)
 		w.u8(typ)
 		w.u16(mpFlagsConforming)
-		w.u8(mpISABusID)
+		w.u8(isaBus)
 		w.u8(0)
 		w.u8(dest)
 		w.u8(lint)

@@ -72,6 +72,7 @@ type Machine struct {
 	clock  *machineClock
 	CPU    *cpu.CPU
 	Boot   *firmware.BootInfo
+	PCI    *devices.PCIBus
 	disk   *devices.FileBackend
 
 	exit  *Result                                   // set by the debug-exit port or the reset line
@@ -151,6 +152,20 @@ func New(cfg Config) (*Machine, error) {
 			return nil, err
 		}
 	}
+	m.PCI, err = devices.NewPCIBus(devices.PCIBusConfig{
+		PIO: pc.PIO, MMIO: m.MMIO, IRQ: isa,
+		MSI: devices.MSIToAPIC(m.LAPIC), Reset: m.onReset,
+		Log: m.logf,
+	})
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	// Without a BIOS, gemu programs the PCI functions as SeaBIOS would.
+	if err := m.PCI.AssignResources(); err != nil {
+		m.Close()
+		return nil, err
+	}
 	m.CPU = cpu.New(mem, pc, m.LAPIC)
 	m.CPU.MachineMSRs = m.LAPIC
 	m.clock.insns = &m.CPU.Stats.Instructions
@@ -203,6 +218,15 @@ func New(cfg Config) (*Machine, error) {
 			return nil, err
 		}
 	}
+	// The $PIR table goes after the BIOS, in a hole of its image.
+	pir, err := firmware.BuildPIR(firmware.PIRConfig{Slots: m.PCI.Slots()[1:]})
+	if err == nil {
+		err = m.Mem.WriteAt(firmware.PIRBase, pir)
+	}
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("PCI IRQ routing table: %w", err)
+	}
 	m.CPU.SetState(&st)
 	if cfg.SerialIn != nil {
 		go m.readSerial(cfg.SerialIn)
@@ -232,14 +256,14 @@ func New(cfg Config) (*Machine, error) {
 // PVH loader must know of them.
 func (m *Machine) writePlatformTables() (firmware.Platform, error) {
 	var plat firmware.Platform
-	tables, rsdp, err := firmware.BuildACPI(firmware.ACPIConfig{})
+	tables, rsdp, err := firmware.BuildACPI(firmware.ACPIConfig{LevelIRQs: []uint8{10, 11}, PCI: &firmware.PCIHostBridge{}})
 	if err != nil {
 		return plat, fmt.Errorf("ACPI tables: %w", err)
 	}
 	if err := m.Mem.WriteAt(firmware.ACPIBase, tables); err != nil {
 		return plat, fmt.Errorf("ACPI tables: %w", err)
 	}
-	mp, err := firmware.BuildMPTable(firmware.MPTableBase, firmware.MPConfig{})
+	mp, err := firmware.BuildMPTable(firmware.MPTableBase, firmware.MPConfig{PCISlots: m.PCI.Slots()[1:]})
 	if err != nil {
 		return plat, fmt.Errorf("MP table: %w", err)
 	}
@@ -257,6 +281,12 @@ func (m *Machine) Close() error {
 		return m.disk.Close()
 	}
 	return nil
+}
+
+// logf reports what the guest did wrong to a device (on stderr: the guest
+// goes on, as on real hardware).
+func (m *Machine) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "gemu: "+format+"\n", args...)
 }
 
 // SerialInput queues bytes for the guest's COM1; any goroutine may call it.
