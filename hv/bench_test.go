@@ -1,9 +1,11 @@
 package hv_test
 
 import (
+	"bytes"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,4 +83,100 @@ func benchQEMU(b *testing.B, name, kernel string) {
 	insns := float64(b.N) * float64(intloopIterations*5-intloopIterations/10) * intloopInsns
 	b.ReportMetric(insns/dt.Seconds()/1e6, "MIPS")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkLinuxBoot times Debian's kernel from start to the busybox shell's
+// first prompt, on the bzImage (64-bit entry, XZ decompression included) and
+// on the uncompressed vmlinux through its PVH entry, for gemu's interpreter
+// and for QEMU TCG on the same files in the same run. It reports seconds to
+// the prompt ("s/boot") and, for gemu, guest MIPS.
+func BenchmarkLinuxBoot(b *testing.B) {
+	kernel := debianKernel(b)
+	initrd := busyboxInitramfs(b)
+	vmlinux := extractVmlinux(b, kernel)
+	const cmdline = "console=ttyS0 quiet"
+	for _, k := range []struct{ name, path string }{{"bzImage", kernel}, {"pvh", vmlinux}} {
+		b.Run(k.name+"/gemu-full", func(b *testing.B) {
+			if k.path == "" {
+				b.Skip("no vmlinux: the xz command unpacks it")
+			}
+			var total time.Duration
+			var insns uint64
+			for i := 0; i < b.N; i++ {
+				var m *hv.Machine
+				prompt := &promptWatch{onPrompt: func() { m.Stop() }}
+				var err error
+				m, err = hv.New(hv.Config{Kernel: k.path, Initrd: initrd, Append: cmdline, MemSize: 256 << 20,
+					SerialOut: prompt, Timeout: 10 * time.Minute})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				res, err := m.Run()
+				total += time.Since(start)
+				m.Close()
+				if err != nil || res.Kind != hv.ExitStopped {
+					b.Fatalf("no prompt: %v %v %s\n%s", err, res.Kind, res.Detail, prompt.out.String())
+				}
+				insns += res.Stats.Instructions
+			}
+			b.ReportMetric(total.Seconds()/float64(b.N), "s/boot")
+			b.ReportMetric(float64(insns)/total.Seconds()/1e6, "MIPS")
+			b.ReportMetric(0, "ns/op")
+		})
+		b.Run(k.name+"/qemu-tcg", func(b *testing.B) {
+			qemu, err := exec.LookPath("qemu-system-x86_64")
+			if err != nil {
+				b.Skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
+			}
+			if k.path == "" {
+				b.Skip("no vmlinux: the xz command unpacks it")
+			}
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				cmd := exec.Command(qemu, "-accel", "tcg", "-m", "256", "-kernel", k.path, "-initrd", initrd,
+					"-append", cmdline, "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot")
+				prompt := &promptWatch{}
+				done := make(chan struct{})
+				prompt.onPrompt = func() { close(done) }
+				cmd.Stdout = prompt
+				start := time.Now()
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				select {
+				case <-done:
+				case <-time.After(5 * time.Minute):
+					cmd.Process.Kill()
+					cmd.Wait()
+					b.Fatalf("QEMU: no prompt in 5 minutes\n%s", prompt.out.String())
+				}
+				total += time.Since(start)
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+			b.ReportMetric(total.Seconds()/float64(b.N), "s/boot")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// promptWatch is a serial console that calls onPrompt once, when busybox's
+// shell prints its first prompt ("# " after DefaultInit's banner).
+type promptWatch struct {
+	out      bytes.Buffer
+	seen     bool
+	onPrompt func()
+}
+
+func (p *promptWatch) Write(b []byte) (int, error) {
+	p.out.Write(b)
+	if !p.seen {
+		s := p.out.String()
+		if i := strings.Index(s, "powers off"); i >= 0 && strings.Contains(s[i:], "# ") {
+			p.seen = true
+			p.onPrompt()
+		}
+	}
+	return len(b), nil
 }

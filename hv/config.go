@@ -16,7 +16,8 @@ type Config struct {
 	Kernel  string // kernel image: multiboot, ELF32 or flat binary
 	Initrd  string // multiboot modules, QEMU's syntax: "path args,path2" (",," is a comma)
 	Append  string // kernel command line
-	Disk    string // raw disk image on the primary IDE channel
+	Disk    string // raw disk image on the primary IDE channel (booted by the BIOS without Kernel)
+	Drives  []Drive
 	MemSize uint64 // bytes of RAM
 
 	// Demo is the image booted when neither Kernel nor Disk is given.

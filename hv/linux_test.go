@@ -17,7 +17,7 @@ import (
 )
 
 // debianKernel returns the installed Debian kernel, or skips.
-func debianKernel(t *testing.T) string {
+func debianKernel(t testing.TB) string {
 	t.Helper()
 	k, _ := filepath.Glob("/boot/vmlinuz-*")
 	if len(k) == 0 {
@@ -26,8 +26,9 @@ func debianKernel(t *testing.T) string {
 	return k[len(k)-1]
 }
 
-// busyboxInitramfs writes a busybox initramfs whose /init runs gemu.cmd.
-func busyboxInitramfs(t *testing.T) string {
+// busyboxInitramfs writes a busybox initramfs whose /init loads the kernel
+// modules (and their dependencies) and runs gemu.cmd.
+func busyboxInitramfs(t testing.TB, modules ...string) string {
 	t.Helper()
 	bb, err := os.ReadFile("/bin/busybox")
 	if err != nil {
@@ -39,6 +40,11 @@ func busyboxInitramfs(t *testing.T) string {
 	require.NoError(t, initramfs.AddSkeleton(&a))
 	require.NoError(t, initramfs.AddBusybox(&a, bb, initramfs.ParseApplets(string(out))))
 	require.NoError(t, a.AddFile("/init", 0o755, []byte(initramfs.DefaultInit)))
+	if len(modules) > 0 {
+		trees, _ := filepath.Glob("/lib/modules/*")
+		require.NotEmpty(t, trees, "no /lib/modules: install linux-image-amd64")
+		require.NoError(t, initramfs.AddModules(&a, trees[len(trees)-1], modules))
+	}
 	var buf bytes.Buffer
 	require.NoError(t, a.Write(&buf))
 	path := filepath.Join(t.TempDir(), "initramfs.gz")
@@ -116,7 +122,7 @@ func TestDebianLinux(t *testing.T) {
 
 // extractVmlinux unpacks the uncompressed vmlinux (ELF with the PVH note)
 // from a bzImage's XZ payload, or returns "" if xz is missing.
-func extractVmlinux(t *testing.T, bzImage string) string {
+func extractVmlinux(t testing.TB, bzImage string) string {
 	t.Helper()
 	xz, err := exec.LookPath("xz")
 	if err != nil {

@@ -73,7 +73,10 @@ type Machine struct {
 	CPU    *cpu.CPU
 	Boot   *firmware.BootInfo
 	PCI    *devices.PCIBus
-	disk   *devices.FileBackend
+	// backends are the open disk images; virtioMMIO the virtio-mmio
+	// windows the DSDT announces.
+	backends   []*devices.FileBackend
+	virtioMMIO []firmware.VirtioMMIODevice
 
 	exit  *Result                                   // set by the debug-exit port or the reset line
 	trace func(c *cpu.CPU, eip uint64, text string) // the --trace writer
@@ -99,14 +102,14 @@ func New(cfg Config) (*Machine, error) {
 		return nil, fmt.Errorf("icount shift %d: at most %d (2^shift ns per instruction)", cfg.ICountShift, MaxICountShift)
 	}
 	m := &Machine{cfg: cfg, Mem: mem}
-	var disk devices.BlockBackend
+	drives := cfg.Drives
 	if cfg.Disk != "" {
-		fb, err := devices.OpenFileBackend(cfg.Disk, false)
-		if err != nil {
-			return nil, err
-		}
-		m.disk = fb
-		disk = fb
+		drives = append([]Drive{{Path: cfg.Disk, Interface: DriveIDE}}, drives...)
+	}
+	ide, virtioDisks, err := m.openDrives(drives)
+	if err != nil {
+		m.Close()
+		return nil, err
 	}
 	// ISA interrupts go to both the 8259s and the IOAPIC, as on a PC chipset.
 	isa := &isaIRQs{}
@@ -122,7 +125,7 @@ func New(cfg Config) (*Machine, error) {
 		MemSize:   cfg.MemSize,
 		SerialOut: cfg.SerialOut,
 		DebugCon:  cfg.DebugCon,
-		Disk:      disk,
+		Disk:      ide,
 		Reset:     m.onReset,
 		Exit:      m.onDebugExit,
 		PowerOff:  m.onPowerOff,
@@ -166,6 +169,10 @@ func New(cfg Config) (*Machine, error) {
 		m.Close()
 		return nil, err
 	}
+	if err := m.addVirtioMMIO(virtioDisks); err != nil {
+		m.Close()
+		return nil, err
+	}
 	m.CPU = cpu.New(mem, pc, m.LAPIC)
 	m.CPU.MachineMSRs = m.LAPIC
 	m.clock.insns = &m.CPU.Stats.Instructions
@@ -201,7 +208,7 @@ func New(cfg Config) (*Machine, error) {
 			m.Close()
 			return nil, err
 		}
-	case cfg.Disk != "":
+	case ide != nil:
 		st, err = firmware.InstallBIOS(mem, cfg.MemSize, true)
 		if err != nil {
 			m.Close()
@@ -256,7 +263,7 @@ func New(cfg Config) (*Machine, error) {
 // PVH loader must know of them.
 func (m *Machine) writePlatformTables() (firmware.Platform, error) {
 	var plat firmware.Platform
-	tables, rsdp, err := firmware.BuildACPI(firmware.ACPIConfig{LevelIRQs: []uint8{10, 11}, PCI: &firmware.PCIHostBridge{}})
+	tables, rsdp, err := firmware.BuildACPI(firmware.ACPIConfig{LevelIRQs: []uint8{10, 11}, PCI: &firmware.PCIHostBridge{}, VirtioMMIO: m.virtioMMIO})
 	if err != nil {
 		return plat, fmt.Errorf("ACPI tables: %w", err)
 	}
@@ -277,10 +284,14 @@ func (m *Machine) writePlatformTables() (firmware.Platform, error) {
 
 // Close releases the machine's files.
 func (m *Machine) Close() error {
-	if m.disk != nil {
-		return m.disk.Close()
+	var first error
+	for _, b := range m.backends {
+		if err := b.Close(); err != nil && first == nil {
+			first = err
+		}
 	}
-	return nil
+	m.backends = nil
+	return first
 }
 
 // logf reports what the guest did wrong to a device (on stderr: the guest

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 )
 
 const initramfsUsage = `usage: gemu initramfs -o FILE [--busybox PATH] [--init SCRIPT] [--add HOSTPATH:GUESTPATH]...
+                      [--modules NAME,...] [--module-tree DIR]
 
 Writes a gzip-compressed newc cpio for the kernel's initrd: busybox as
 /bin/busybox with links for its applets, /dev/console, and an /init that
@@ -27,7 +29,8 @@ mounts proc, sysfs and devtmpfs and starts a shell on the console
 (gemu.cmd="COMMAND" on the kernel command line runs COMMAND and powers off).
 --add copies a host file to GUESTPATH (a GUESTPATH ending in / receives the
 file's name), or a host directory recursively to be GUESTPATH (/ merges it
-into the root); --init replaces /init.
+into the root); --init replaces /init. --modules adds kernel modules and
+their dependencies from the module tree, loaded by the default /init.
 
 flags:
 `
@@ -40,8 +43,9 @@ func (l *addList) Set(s string) error { *l = append(*l, s); return nil }
 
 type initramfsFlags struct {
 	*flag.FlagSet
-	out, busybox, init string
-	adds               addList
+	out, busybox, init  string
+	modules, moduleTree string
+	adds                addList
 }
 
 func newInitramfsFlags(out io.Writer) *initramfsFlags {
@@ -55,6 +59,8 @@ func newInitramfsFlags(out io.Writer) *initramfsFlags {
 	f.StringVar(&f.busybox, "busybox", "/bin/busybox", "static busybox `binary` for the guest")
 	f.StringVar(&f.init, "init", "", "host `script` to use as /init instead of the default")
 	f.Var(&f.adds, "add", "add `HOSTPATH:GUESTPATH` (repeatable)")
+	f.StringVar(&f.modules, "modules", "", "kernel modules to add and load at boot: comma-separated `names` (e.g. virtio_blk,virtio_pci)")
+	f.StringVar(&f.moduleTree, "module-tree", "", "the kernel's module `directory` (default: the newest /lib/modules/*)")
 	return f
 }
 
@@ -121,6 +127,20 @@ func buildInitramfs(f *initramfsFlags) (a *initramfs.Archive, warning string, er
 	for _, spec := range f.adds {
 		if err := addHostPath(a, spec); err != nil {
 			return nil, "", err
+		}
+	}
+	if f.modules != "" {
+		tree := f.moduleTree
+		if tree == "" {
+			trees, _ := filepath.Glob("/lib/modules/*")
+			if len(trees) == 0 {
+				return nil, "", errors.New("--modules: no /lib/modules/* (give --module-tree)")
+			}
+			sort.Strings(trees)
+			tree = trees[len(trees)-1]
+		}
+		if err := initramfs.AddModules(a, tree, strings.Split(f.modules, ",")); err != nil {
+			return nil, "", fmt.Errorf("--modules: %v", err)
 		}
 	}
 	return a, warning, nil

@@ -69,11 +69,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 type runFlags struct {
 	*flag.FlagSet
-	kernel, initrd, appendStr, disk, mem, serial, debugcon, trace, mode string
-	maxInstr                                                            uint64
-	timeout                                                             flagDuration
-	icount                                                              string
-	stats, traceUser, linux, reboot                                     bool
+	kernel, initrd, appendStr, mem, serial, debugcon, trace, mode string
+	disks                                                         addList
+	maxInstr                                                      uint64
+	timeout                                                       flagDuration
+	icount                                                        string
+	stats, traceUser, linux, reboot                               bool
 }
 
 func newRunFlags(out io.Writer) *runFlags {
@@ -82,7 +83,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.kernel, "kernel", "", "kernel `image` to boot (multiboot, ELF32 or flat binary)")
 	f.StringVar(&f.initrd, "initrd", "", "multiboot modules: `list` of \"path [args]\" separated by commas, as QEMU's -initrd")
 	f.StringVar(&f.appendStr, "append", "", "kernel command `line`")
-	f.StringVar(&f.disk, "disk", "", "raw disk `image` on the primary IDE channel; booted by the built-in BIOS without --kernel")
+	f.Var(&f.disks, "disk", "disk `FILE[,if=ide|virtio-mmio][,ro]` (repeatable): a raw image; the IDE one is booted by the built-in BIOS without --kernel")
 	f.StringVar(&f.mem, "mem", "64M", "guest RAM `size` (K, M or G suffix)")
 	f.StringVar(&f.serial, "serial", "stdio", "serial port: stdio, file:`PATH` or none")
 	f.StringVar(&f.debugcon, "debugcon", "none", "QEMU's debug console at port 0xE9: stdio, file:`PATH` or none")
@@ -128,9 +129,16 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(fmt.Errorf("--mem: %v", err))
 	}
 	cfg := hv.Config{
-		Kernel: f.kernel, Initrd: f.initrd, Append: f.appendStr, Disk: f.disk,
+		Kernel: f.kernel, Initrd: f.initrd, Append: f.appendStr,
 		MemSize: memSize, Demo: demoGuest,
 		MaxInstructions: f.maxInstr, Timeout: f.timeout.d, TraceUser: f.traceUser,
+	}
+	for _, spec := range f.disks {
+		d, err := hv.ParseDrive(spec)
+		if err != nil {
+			return fail(fmt.Errorf("--disk: %v", err))
+		}
+		cfg.Drives = append(cfg.Drives, d)
 	}
 	if f.icount != "" {
 		shift, err := parseICount(f.icount)

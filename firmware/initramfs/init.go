@@ -8,7 +8,7 @@ import (
 )
 
 // DefaultInit is the /init of a busybox initramfs. It mounts proc, sysfs
-// and devtmpfs, prints a banner and starts a shell that owns the console
+// and devtmpfs, loads the modules listed in ModuleList, prints a banner and starts a shell that owns the console
 // (cttyhack opens the real console, e.g. /dev/ttyS0, so job control works).
 // Leaving the shell powers the machine off rather than panicking the kernel.
 // With gemu.cmd="COMMAND" (or gemu.cmd=WORD) on the kernel command line it
@@ -20,6 +20,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+if [ -f /etc/gemu-modules ]; then
+	while read -r m; do insmod "$m" || echo "insmod $m failed"; done < /etc/gemu-modules
+fi
 echo
 echo "gemu initramfs: $(uname -sr) on $(uname -m)"
 cmd=$(sed -n -e 's/.*gemu\.cmd="\([^"]*\)".*/\1/p;t' -e 's/.*gemu\.cmd=\([^" ][^ ]*\).*/\1/p' /proc/cmdline)

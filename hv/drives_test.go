@@ -1,0 +1,41 @@
+package hv_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gemu-project/gemu/hv"
+)
+
+func TestParseDrive(t *testing.T) {
+	for spec, want := range map[string]hv.Drive{
+		"a.img":                        {Path: "a.img", Interface: hv.DriveIDE},
+		"a.img,if=virtio-mmio,ro":      {Path: "a.img", Interface: hv.DriveVirtioMMIO, ReadOnly: true},
+		"file=b.img,readonly=on":       {Path: "b.img", Interface: hv.DriveIDE, ReadOnly: true},
+		"file=b.img,format=raw,if=ide": {Path: "b.img", Interface: hv.DriveIDE},
+	} {
+		got, err := hv.ParseDrive(spec)
+		require.NoError(t, err, spec)
+		require.Equal(t, want, got, spec)
+	}
+	for spec, msg := range map[string]string{
+		"":                   "no file",
+		"a.img,if=scsi":      "if=scsi",
+		"a.img,readonly=yes": "readonly=yes",
+		"a.img,format=qcow2": "format=qcow2",
+		"a.img,cache=none":   `unknown option "cache=none"`,
+	} {
+		_, err := hv.ParseDrive(spec)
+		require.ErrorContains(t, err, msg, spec)
+	}
+}
+
+// Two IDE disks, a missing image and a truncated one are refused with a clear error.
+func TestBadDrives(t *testing.T) {
+	_, err := hv.New(hv.Config{Kernel: "../testdata/hello.bin", Drives: []hv.Drive{{Path: "/nonexistent.img"}}})
+	require.ErrorContains(t, err, "/nonexistent.img")
+	img := "../testdata/bootsector.img"
+	_, err = hv.New(hv.Config{Kernel: "../testdata/hello.bin", Drives: []hv.Drive{{Path: img, ReadOnly: true}, {Path: img, ReadOnly: true}}})
+	require.ErrorContains(t, err, "only one IDE disk")
+}

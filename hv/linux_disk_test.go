@@ -1,0 +1,70 @@
+package hv_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gemu-project/gemu/hv"
+)
+
+// TestDebianLinuxDisks boots Debian's kernel (PVH entry) with a disk on each
+// of gemu's block devices. On each the guest reads what the host prepared
+// at sector 0 and writes its own pattern at sector 2048 with fsync; the host
+// then finds the pattern in the image and the rest of the image unchanged.
+func TestDebianLinuxDisks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots a real kernel")
+	}
+	kernel := debianKernel(t)
+	vmlinux := extractVmlinux(t, kernel)
+	if vmlinux == "" {
+		t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
+	}
+	initrd := busyboxInitramfs(t, "virtio_mmio", "virtio_blk")
+	disks := []struct{ name, iface, dev string }{
+		{"virtio-mmio", hv.DriveVirtioMMIO, "vda"},
+	}
+	dir := t.TempDir()
+	var drives []hv.Drive
+	var script strings.Builder
+	images := map[string][]byte{}
+	for _, d := range disks {
+		img := make([]byte, 8<<20)
+		copy(img, "host sector of "+d.name+"\n")
+		path := filepath.Join(dir, d.name+".img")
+		require.NoError(t, os.WriteFile(path, img, 0o644))
+		images[path] = img
+		drives = append(drives, hv.Drive{Path: path, Interface: d.iface})
+		// head -c reads the host's line; dd writes the guest's one, padded to a sector.
+		script.WriteString("echo " + d.dev + ": $(head -n 1 /dev/" + d.dev + "); " +
+			"echo guest wrote " + d.dev + " | dd of=/dev/" + d.dev + " bs=512 seek=2048 conv=sync,fsync 2>/dev/null; ")
+	}
+	var out bytes.Buffer
+	m, err := hv.New(hv.Config{
+		Kernel: vmlinux, Initrd: initrd, MemSize: 256 << 20, Drives: drives,
+		Append:    `console=ttyS0 quiet gemu.cmd="` + script.String() + `"`,
+		SerialOut: &out, Timeout: 10 * time.Minute,
+	})
+	require.NoError(t, err)
+	res, err := m.Run()
+	require.NoError(t, err)
+	require.NoError(t, m.Close())
+	s := out.String()
+	require.Equal(t, hv.ExitPowerOff, res.Kind, "%s\n%s", res.Detail, s)
+	for i, d := range disks {
+		require.Contains(t, s, d.dev+": host sector of "+d.name+"\r\n", s)
+		got, err := os.ReadFile(drives[i].Path)
+		require.NoError(t, err)
+		want := images[drives[i].Path]
+		sector := make([]byte, 512)
+		copy(sector, "guest wrote "+d.dev+"\n")
+		copy(want[2048*512:], sector)
+		require.True(t, bytes.Equal(want, got), "%s: the image differs from the expected one", d.name)
+	}
+}
