@@ -13,8 +13,9 @@ import (
 type Drive struct {
 	Path string
 	// Interface is how the guest sees the disk: "ide" (the emulated ATA
-	// disk on the primary channel, the default), "virtio-mmio" (virtio-blk
-	// on a virtio-mmio window that the DSDT announces).
+	// disk on the primary channel, the default), "virtio" (virtio-blk on
+	// PCI), "virtio-mmio" (virtio-blk on a virtio-mmio window that the
+	// DSDT announces).
 	Interface string
 	ReadOnly  bool
 }
@@ -22,11 +23,12 @@ type Drive struct {
 // Drive interfaces.
 const (
 	DriveIDE        = "ide"
+	DriveVirtio     = "virtio"
 	DriveVirtioMMIO = "virtio-mmio"
 )
 
 // ParseDrive reads QEMU-like drive options: "FILE" or "file=FILE", then
-// "if=ide|virtio-mmio", "ro" (or "readonly=on|off"), "format=raw".
+// "if=ide|virtio|virtio-mmio", "ro" (or "readonly=on|off"), "format=raw".
 func ParseDrive(spec string) (Drive, error) {
 	d := Drive{Interface: DriveIDE}
 	for i, opt := range strings.Split(spec, ",") {
@@ -38,10 +40,10 @@ func ParseDrive(spec string) (Drive, error) {
 			d.Path = val
 		case key == "if":
 			switch val {
-			case DriveIDE, DriveVirtioMMIO:
+			case DriveIDE, DriveVirtio, DriveVirtioMMIO:
 				d.Interface = val
 			default:
-				return d, fmt.Errorf("disk %q: if=%s: want ide or virtio-mmio", spec, val)
+				return d, fmt.Errorf("disk %q: if=%s: want ide, virtio or virtio-mmio", spec, val)
 			}
 		case key == "ro" && !hasVal:
 			d.ReadOnly = true
@@ -77,31 +79,58 @@ const (
 	maxVirtioMMIO      = 8
 )
 
-// openDrives opens the drives' images: the IDE disk, for the PC's ATA
-// channel, and the disks for virtio-mmio.
-func (m *Machine) openDrives(drives []Drive) (ide devices.BlockBackend, mmio []devices.BlockBackend, err error) {
+// openDisks are the machine's open images, by interface.
+type openDisks struct {
+	ide               devices.BlockBackend // the primary master, or nil
+	virtioPCI, virtio []devices.BlockBackend
+}
+
+// openDrives opens the drives' images.
+func (m *Machine) openDrives(drives []Drive) (openDisks, error) {
+	var o openDisks
 	for _, d := range drives {
 		fb, err := devices.OpenFileBackend(d.Path, d.ReadOnly)
 		if err != nil {
-			return nil, nil, err
+			return o, err
 		}
 		m.backends = append(m.backends, fb)
 		switch d.Interface {
 		case DriveIDE, "":
-			if ide != nil {
-				return nil, nil, fmt.Errorf("disk %s: only one IDE disk (the primary master) is emulated", d.Path)
+			if o.ide != nil {
+				return o, fmt.Errorf("disk %s: only one IDE disk (the primary master) is emulated", d.Path)
 			}
-			ide = fb
+			o.ide = fb
+		case DriveVirtio:
+			o.virtioPCI = append(o.virtioPCI, fb)
 		case DriveVirtioMMIO:
-			if len(mmio) == maxVirtioMMIO {
-				return nil, nil, fmt.Errorf("disk %s: at most %d virtio-mmio devices", d.Path, maxVirtioMMIO)
+			if len(o.virtio) == maxVirtioMMIO {
+				return o, fmt.Errorf("disk %s: at most %d virtio-mmio devices", d.Path, maxVirtioMMIO)
 			}
-			mmio = append(mmio, fb)
+			o.virtio = append(o.virtio, fb)
 		default:
-			return nil, nil, fmt.Errorf("disk %s: unknown interface %q", d.Path, d.Interface)
+			return o, fmt.Errorf("disk %s: unknown interface %q", d.Path, d.Interface)
 		}
 	}
-	return ide, mmio, nil
+	return o, nil
+}
+
+// addVirtioPCI puts a virtio-blk on the PCI bus for each disk (before the
+// bus assigns resources).
+func (m *Machine) addVirtioPCI(disks []devices.BlockBackend) error {
+	for n, disk := range disks {
+		blk, err := virtio.NewBlock(disk, virtio.BlockConfig{Serial: fmt.Sprintf("gemu-pci-vd%c", 'a'+n)})
+		if err != nil {
+			return err
+		}
+		dev, err := virtio.NewPCI(blk, virtio.PCIConfig{Mem: m.Mem, Logf: m.logf})
+		if err != nil {
+			return err
+		}
+		if _, err := m.PCI.AddDevice(dev); err != nil {
+			return fmt.Errorf("virtio-blk: %w", err)
+		}
+	}
+	return nil
 }
 
 // addVirtioMMIO puts a virtio-blk on a virtio-mmio window for each disk, on

@@ -12,6 +12,7 @@ func TestParseDrive(t *testing.T) {
 	for spec, want := range map[string]hv.Drive{
 		"a.img":                        {Path: "a.img", Interface: hv.DriveIDE},
 		"a.img,if=virtio-mmio,ro":      {Path: "a.img", Interface: hv.DriveVirtioMMIO, ReadOnly: true},
+		"a.img,if=virtio":              {Path: "a.img", Interface: hv.DriveVirtio},
 		"file=b.img,readonly=on":       {Path: "b.img", Interface: hv.DriveIDE, ReadOnly: true},
 		"file=b.img,format=raw,if=ide": {Path: "b.img", Interface: hv.DriveIDE},
 	} {

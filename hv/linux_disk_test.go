@@ -26,9 +26,11 @@ func TestDebianLinuxDisks(t *testing.T) {
 	if vmlinux == "" {
 		t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
 	}
-	initrd := busyboxInitramfs(t, "virtio_mmio", "virtio_blk")
+	initrd := busyboxInitramfs(t, "virtio_pci", "virtio_mmio", "virtio_blk")
+	// virtio-pci probes before virtio-mmio: its disk is vda.
 	disks := []struct{ name, iface, dev string }{
-		{"virtio-mmio", hv.DriveVirtioMMIO, "vda"},
+		{"virtio-pci", hv.DriveVirtio, "vda"},
+		{"virtio-mmio", hv.DriveVirtioMMIO, "vdb"},
 	}
 	dir := t.TempDir()
 	var drives []hv.Drive

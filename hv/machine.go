@@ -106,7 +106,7 @@ func New(cfg Config) (*Machine, error) {
 	if cfg.Disk != "" {
 		drives = append([]Drive{{Path: cfg.Disk, Interface: DriveIDE}}, drives...)
 	}
-	ide, virtioDisks, err := m.openDrives(drives)
+	disks, err := m.openDrives(drives)
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -125,7 +125,7 @@ func New(cfg Config) (*Machine, error) {
 		MemSize:   cfg.MemSize,
 		SerialOut: cfg.SerialOut,
 		DebugCon:  cfg.DebugCon,
-		Disk:      ide,
+		Disk:      disks.ide,
 		Reset:     m.onReset,
 		Exit:      m.onDebugExit,
 		PowerOff:  m.onPowerOff,
@@ -164,12 +164,16 @@ func New(cfg Config) (*Machine, error) {
 		m.Close()
 		return nil, err
 	}
+	if err := m.addVirtioPCI(disks.virtioPCI); err != nil {
+		m.Close()
+		return nil, err
+	}
 	// Without a BIOS, gemu programs the PCI functions as SeaBIOS would.
 	if err := m.PCI.AssignResources(); err != nil {
 		m.Close()
 		return nil, err
 	}
-	if err := m.addVirtioMMIO(virtioDisks); err != nil {
+	if err := m.addVirtioMMIO(disks.virtio); err != nil {
 		m.Close()
 		return nil, err
 	}
@@ -208,7 +212,7 @@ func New(cfg Config) (*Machine, error) {
 			m.Close()
 			return nil, err
 		}
-	case ide != nil:
+	case disks.ide != nil:
 		st, err = firmware.InstallBIOS(mem, cfg.MemSize, true)
 		if err != nil {
 			m.Close()

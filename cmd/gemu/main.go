@@ -83,7 +83,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.kernel, "kernel", "", "kernel `image` to boot (multiboot, ELF32 or flat binary)")
 	f.StringVar(&f.initrd, "initrd", "", "multiboot modules: `list` of \"path [args]\" separated by commas, as QEMU's -initrd")
 	f.StringVar(&f.appendStr, "append", "", "kernel command `line`")
-	f.Var(&f.disks, "disk", "disk `FILE[,if=ide|virtio-mmio][,ro]` (repeatable): a raw image; the IDE one is booted by the built-in BIOS without --kernel")
+	f.Var(&f.disks, "disk", "disk `FILE[,if=ide|virtio|virtio-mmio][,ro]` (repeatable): a raw image; the IDE one is booted by the built-in BIOS without --kernel")
 	f.StringVar(&f.mem, "mem", "64M", "guest RAM `size` (K, M or G suffix)")
 	f.StringVar(&f.serial, "serial", "stdio", "serial port: stdio, file:`PATH` or none")
 	f.StringVar(&f.debugcon, "debugcon", "none", "QEMU's debug console at port 0xE9: stdio, file:`PATH` or none")
