@@ -1,23 +1,49 @@
 package devices
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
-// A minimal ATA hard disk, device 0 of the primary IDE channel: command
-// block at 0x1F0–0x1F7, device control / alternate status at 0x3F6, IRQ 14.
-// Transfers are PIO only (the IDENTIFY data advertises no DMA). There is no
-// device 1: with it selected, register reads return 0 as QEMU does for an
-// absent device, and commands other than EXECUTE DEVICE DIAGNOSTIC are
-// ignored. Commands complete at once, so BSY is seen only during SRST.
+// An ATA hard disk, device 0 of an IDE channel: on the primary channel the
+// command block is at 0x1F0–0x1F7, device control / alternate status at
+// 0x3F6, IRQ 14; on the secondary, 0x170–0x177, 0x376, IRQ 15. Transfers
+// are PIO, or DMA when the disk sits on a controller with a bus master (the
+// PIIX3 IDE function, piixide.go); without one, IDENTIFY advertises no DMA
+// and DMA commands abort. There is no device 1: with it selected, register
+// reads return 0 as QEMU does for an absent device, and commands other than
+// EXECUTE DEVICE DIAGNOSTIC are ignored. Commands complete at once, so BSY
+// is seen only during SRST.
 //
 // Reference: ATA/ATAPI-6 (T13/1410D rev 3b): §6 (register model), §7.x
 // (registers), §8 (commands, cited per command), §9.5–9.6 (PIO data-in and
-// data-out protocols), §9.12 (signature).
+// data-out protocols), §9.7 (DMA protocol), §9.12 (signature).
 
 // Primary channel resources.
 const (
 	ATACommandBase = 0x1F0
 	ATAControlBase = 0x3F6
 	ATAIRQ         = 14
+)
+
+// Secondary channel resources.
+const (
+	ATASecondaryCommandBase = 0x170
+	ATASecondaryControlBase = 0x376
+	ATASecondaryIRQ         = 15
+)
+
+// ATAChannel says where a channel's registers and interrupt are: 8 command
+// block ports at CommandBase, one control port at ControlBase, an ISA IRQ.
+type ATAChannel struct {
+	CommandBase, ControlBase uint64
+	IRQ                      int
+}
+
+// The two legacy ("compatibility mode") channels of a PC.
+var (
+	ATAPrimary   = ATAChannel{ATACommandBase, ATAControlBase, ATAIRQ}
+	ATASecondary = ATAChannel{ATASecondaryCommandBase, ATASecondaryControlBase, ATASecondaryIRQ}
 )
 
 // Status and error bits (ATA/ATAPI-6 §7.15, §7.9).
@@ -39,8 +65,24 @@ const (
 	ataDeviceLBA = 0x40
 	ataDeviceDEV = 0x10
 
-	// ataChunkSectors bounds one backend read of a multi-sector command.
+	// ataChunkSectors bounds one backend access of a multi-sector command.
 	ataChunkSectors = 128
+	// ataMaxMultiple is the largest DRQ block of READ/WRITE MULTIPLE, in
+	// sectors (IDENTIFY word 47), as QEMU's; it divides ataChunkSectors.
+	ataMaxMultiple = 16
+)
+
+// SET FEATURES subcommands (ATA/ATAPI-6 §8.37, Table 29) and transfer mode
+// values (Table 30).
+const (
+	ataFeatureWriteCacheOn  = 0x02
+	ataFeatureTransferMode  = 0x03
+	ataFeatureWriteCacheOff = 0x82
+
+	ataModePIODefault = 0x00 // 0x01: PIO default, IORDY off
+	ataModePIO        = 0x08 // | mode 0–4
+	ataModeMWDMA      = 0x20 // | mode 0–2
+	ataModeUDMA       = 0x40 // | mode 0–5
 )
 
 // ataRegister is a command block register with its "previous content" for
@@ -53,9 +95,21 @@ type ataTransfer uint8
 
 const (
 	ataNoTransfer ataTransfer = iota
-	ataDataIn                 // device to host: READ SECTORS, IDENTIFY
-	ataDataOut                // host to device: WRITE SECTORS
+	ataDataIn                 // device to host by PIO: READ SECTORS, IDENTIFY
+	ataDataOut                // host to device by PIO: WRITE SECTORS
+	ataDMAIn                  // READ DMA waiting for the bus master
+	ataDMAOut                 // WRITE DMA waiting for the bus master
 )
+
+// ataBusMaster is the DMA engine of the controller a disk is attached to
+// (SFF-8038i bus master IDE).
+type ataBusMaster interface {
+	// dmaRequest tells it that a DMA command waits for data (the device
+	// asserts DMARQ); it may run the transfer at once (ATA.dmaTransfer).
+	dmaRequest()
+	// interrupted tells it that the device raised its interrupt line.
+	interrupted()
+}
 
 // ATAStats counts the disk's work, for the machine's statistics.
 type ATAStats struct {
@@ -64,8 +118,10 @@ type ATAStats struct {
 
 // ATA is the disk and its channel registers.
 type ATA struct {
+	ch      ATAChannel
 	disk    BlockBackend
 	irq     IRQSink
+	bm      ataBusMaster // nil: PIO only
 	sectors uint64
 	// Default and current CHS geometry (INITIALIZE DEVICE PARAMETERS).
 	cylinders, heads, sectorsPerTrack uint16
@@ -75,32 +131,56 @@ type ATA struct {
 	device, status, errorReg, control       uint8
 
 	intrq bool // the device's INTRQ, before nIEN and selection
-	line  bool // level last driven on IRQ 14
+	line  bool // level last driven on the channel's IRQ
+
+	multiple     uint8 // READ/WRITE MULTIPLE block, sectors (SET MULTIPLE MODE); 0: off
+	xferMode     uint8 // the mode SET FEATURES selected (Table 30 value)
+	writeCacheOn bool  // volatile write cache enabled: writes are durable only after a flush
 
 	// The PIO transfer in progress: buf[pos:blockEnd] is the rest of the
-	// current DRQ data block; buf[:filled] was read from the disk.
-	transfer ataTransfer
-	buf      []byte
-	pos      int
-	blockEnd int
-	filled   int
-	nextLBA  uint64 // next sector to read into buf, or to write from it
-	left     uint64 // sectors not yet read into buf (in) or not yet written (out)
+	// current DRQ data block; buf[:filled] was read from the disk. For DMA,
+	// nextLBA and left describe the command waiting for the bus master.
+	transfer     ataTransfer
+	buf          []byte
+	pos          int
+	blockEnd     int
+	filled       int
+	blockSectors uint64 // sectors per DRQ block of the command
+	nextLBA      uint64 // next sector to read into buf, or to write from it
+	left         uint64 // sectors not yet read into buf (in) or not yet written (out)
 
 	stats ATAStats
 }
 
-// NewATA returns the disk over backend, wired to IRQ 14 of irq (may be nil).
-func NewATA(disk BlockBackend, irq IRQSink) *ATA {
-	a := &ATA{disk: disk, irq: irq, buf: make([]byte, ataChunkSectors*SectorSize)}
+// NewATA returns the disk on the primary channel over backend, wired to
+// IRQ 14 of irq (may be nil).
+func NewATA(disk BlockBackend, irq IRQSink) *ATA { return NewATAOn(ATAPrimary, disk, irq) }
+
+// NewATAOn returns the disk over backend on channel ch, wired to ch.IRQ of
+// irq (may be nil). Map it with Register.
+func NewATAOn(ch ATAChannel, disk BlockBackend, irq IRQSink) *ATA {
+	a := &ATA{ch: ch, disk: disk, irq: irq, buf: make([]byte, ataChunkSectors*SectorSize)}
 	a.sectors = uint64(max(disk.Size(), 0)) / SectorSize
 	a.heads, a.sectorsPerTrack = 16, 63
 	a.cylinders = uint16(min(max(a.sectors/(16*63), 1), 16383))
 	a.curHeads, a.curSectorsPerTrack = a.heads, a.sectorsPerTrack
+	a.writeCacheOn = true
 	a.setSignature()
 	a.status = ataReady
 	a.errorReg = 0x01 // diagnostic code: device 0 passed
 	return a
+}
+
+// Channel returns where the disk's registers and interrupt are.
+func (a *ATA) Channel() ATAChannel { return a.ch }
+
+// Register maps the command block and the control port on pio, named name
+// and name+"-control".
+func (a *ATA) Register(pio *Bus, name string) error {
+	if err := pio.Register(a.ch.CommandBase, 8, name, a); err != nil {
+		return err
+	}
+	return pio.Register(a.ch.ControlBase, 1, name+"-control", a.Control())
 }
 
 // Stats returns the counters.
@@ -116,21 +196,26 @@ func (a *ATA) setSignature() {
 
 func (a *ATA) slaveSelected() bool { return a.device&ataDeviceDEV != 0 }
 
-// updateIRQ drives IRQ 14: INTRQ is asserted only by the selected device
-// with nIEN clear (ATA/ATAPI-6 §7.10, nIEN).
+// updateIRQ drives the channel's IRQ: INTRQ is asserted only by the
+// selected device with nIEN clear (ATA/ATAPI-6 §7.10, nIEN).
 func (a *ATA) updateIRQ() {
 	level := a.intrq && a.control&ataControlNIEN == 0 && !a.slaveSelected()
 	if level != a.line {
 		a.line = level
 		if a.irq != nil {
-			a.irq.SetIRQ(ATAIRQ, level)
+			a.irq.SetIRQ(a.ch.IRQ, level)
 		}
 	}
 }
 
+// interrupt asserts INTRQ; a bus master sees it when it reaches the line
+// (SFF-8038i: the Interrupt bit follows the device's interrupt).
 func (a *ATA) interrupt() {
 	a.intrq = true
 	a.updateIRQ()
+	if a.line && a.bm != nil {
+		a.bm.interrupted()
+	}
 }
 
 // complete ends a command without data, successfully.
@@ -224,7 +309,7 @@ func (a *ATA) writeRegister(off uint64, v byte) {
 }
 
 // Control returns the device control / alternate status register window
-// (one port at 0x3F6).
+// (one port at the channel's ControlBase).
 func (a *ATA) Control() Device { return ataControl{a} }
 
 type ataControl struct{ a *ATA }
@@ -275,16 +360,44 @@ func (a *ATA) command(cmd byte) {
 		a.identify()
 	case 0x20, 0x21: // READ SECTORS (§8.27)
 		if lba, ok := a.address28(); ok {
-			a.startRead(lba, a.count28())
+			a.startRead(lba, a.count28(), 1)
 		}
 	case 0x24: // READ SECTORS EXT (§8.28)
-		a.startRead(a.address48(), a.count48())
+		a.startRead(a.address48(), a.count48(), 1)
+	case 0xC4: // READ MULTIPLE (§8.23)
+		if lba, ok := a.address28(); ok && a.multipleOn() {
+			a.startRead(lba, a.count28(), uint64(a.multiple))
+		}
+	case 0x29: // READ MULTIPLE EXT (§8.24)
+		if a.multipleOn() {
+			a.startRead(a.address48(), a.count48(), uint64(a.multiple))
+		}
 	case 0x30, 0x31: // WRITE SECTORS (§8.48)
 		if lba, ok := a.address28(); ok {
-			a.startWrite(lba, a.count28())
+			a.startWrite(lba, a.count28(), 1)
 		}
 	case 0x34: // WRITE SECTORS EXT (§8.49)
-		a.startWrite(a.address48(), a.count48())
+		a.startWrite(a.address48(), a.count48(), 1)
+	case 0xC5: // WRITE MULTIPLE (§8.45)
+		if lba, ok := a.address28(); ok && a.multipleOn() {
+			a.startWrite(lba, a.count28(), uint64(a.multiple))
+		}
+	case 0x39: // WRITE MULTIPLE EXT (§8.46)
+		if a.multipleOn() {
+			a.startWrite(a.address48(), a.count48(), uint64(a.multiple))
+		}
+	case 0xC8, 0xC9: // READ DMA (§8.21; C9h is the obsolete "without retries")
+		if lba, ok := a.address28(); ok {
+			a.startDMA(lba, a.count28(), false)
+		}
+	case 0x25: // READ DMA EXT (§8.22)
+		a.startDMA(a.address48(), a.count48(), false)
+	case 0xCA, 0xCB: // WRITE DMA (§8.42)
+		if lba, ok := a.address28(); ok {
+			a.startDMA(lba, a.count28(), true)
+		}
+	case 0x35: // WRITE DMA EXT (§8.43)
+		a.startDMA(a.address48(), a.count48(), true)
 	case 0x40, 0x41: // READ VERIFY SECTORS (§8.29)
 		if lba, ok := a.address28(); ok && a.inRange(lba, a.count28()) {
 			a.complete()
@@ -293,14 +406,41 @@ func (a *ATA) command(cmd byte) {
 		if a.inRange(a.address48(), a.count48()) {
 			a.complete()
 		}
-	case 0xE7, 0xEA: // FLUSH CACHE (EXT) (§8.11, §8.12)
+	case 0xE7, 0xEA: // FLUSH CACHE (EXT) (§8.11, §8.12): durable before completion
 		a.stats.Flushes++
 		if err := a.disk.Sync(); err != nil {
 			a.abort(ataErrorABRT)
 			return
 		}
 		a.complete()
-	case 0xEF: // SET FEATURES (§8.37): transfer modes, caches: accepted
+	case 0xEF: // SET FEATURES (§8.37)
+		a.setFeatures()
+	case 0xC6: // SET MULTIPLE MODE (§8.39): a power of two up to word 47's; 0 turns it off, as QEMU
+		n := a.count.cur
+		if n > ataMaxMultiple || n&(n-1) != 0 {
+			a.abort(ataErrorABRT)
+			return
+		}
+		a.multiple = n
+		a.complete()
+	case 0xF8: // READ NATIVE MAX ADDRESS (§8.32)
+		if a.sectors == 0 {
+			a.abort(ataErrorABRT)
+			return
+		}
+		last := min(a.sectors, 1<<28) - 1
+		a.lbaLow, a.lbaMid, a.lbaHigh = ataRegister{cur: uint8(last)}, ataRegister{cur: uint8(last >> 8)}, ataRegister{cur: uint8(last >> 16)}
+		a.device = a.device&0xF0 | uint8(last>>24)&0x0F
+		a.complete()
+	case 0x27: // READ NATIVE MAX ADDRESS EXT (§8.33): HOB holds bits 47:24
+		if a.sectors == 0 {
+			a.abort(ataErrorABRT)
+			return
+		}
+		last := min(a.sectors, 1<<48) - 1
+		a.lbaLow = ataRegister{cur: uint8(last), prev: uint8(last >> 24)}
+		a.lbaMid = ataRegister{cur: uint8(last >> 8), prev: uint8(last >> 32)}
+		a.lbaHigh = ataRegister{cur: uint8(last >> 16), prev: uint8(last >> 40)}
 		a.complete()
 	case 0x91: // INITIALIZE DEVICE PARAMETERS (§8.16)
 		if a.count.cur == 0 {
@@ -328,6 +468,58 @@ func (a *ATA) command(cmd byte) {
 		}
 		a.abort(ataErrorABRT)
 	}
+}
+
+// multipleOn checks that SET MULTIPLE MODE enabled the READ/WRITE MULTIPLE
+// commands; they abort otherwise (§8.23).
+func (a *ATA) multipleOn() bool {
+	if a.multiple == 0 {
+		a.abort(ataErrorABRT)
+		return false
+	}
+	return true
+}
+
+// setFeatures runs SET FEATURES (§8.37). A transfer mode must be one that
+// IDENTIFY advertises; the write cache can be turned on and off; other
+// subcommands are accepted and ignored.
+func (a *ATA) setFeatures() {
+	switch a.feature.cur {
+	case ataFeatureTransferMode:
+		if !a.modeSupported(a.count.cur) {
+			a.abort(ataErrorABRT)
+			return
+		}
+		a.xferMode = a.count.cur
+	case ataFeatureWriteCacheOn:
+		a.writeCacheOn = true
+	case ataFeatureWriteCacheOff:
+		// Writes become durable at completion (writeDurable); what is
+		// cached so far is flushed now.
+		if err := a.disk.Sync(); err != nil {
+			a.abort(ataErrorABRT)
+			return
+		}
+		a.writeCacheOn = false
+	}
+	a.complete()
+}
+
+// modeSupported says whether a SET FEATURES transfer mode value (Table 30)
+// is one the disk offers: PIO 0–4, and with a bus master multiword DMA 0–2
+// and Ultra DMA 0–5.
+func (a *ATA) modeSupported(mode uint8) bool {
+	switch {
+	case mode == ataModePIODefault || mode == ataModePIODefault+1:
+		return true
+	case mode&0xF8 == ataModePIO:
+		return mode&7 <= 4
+	case mode&0xF8 == ataModeMWDMA:
+		return a.bm != nil && mode&7 <= 2
+	case mode&0xF8 == ataModeUDMA:
+		return a.bm != nil && mode&7 <= 5
+	}
+	return false
 }
 
 // count28 returns the sector count of a 28-bit command: 0 means 256.
@@ -381,18 +573,20 @@ func (a *ATA) inRange(lba, n uint64) bool {
 	return true
 }
 
-// startRead begins a PIO data-in command (§9.5).
-func (a *ATA) startRead(lba, n uint64) {
+// startRead begins a PIO data-in command (§9.5) with DRQ blocks of block
+// sectors.
+func (a *ATA) startRead(lba, n, block uint64) {
 	if !a.inRange(lba, n) {
 		return
 	}
 	a.transfer = ataDataIn
 	a.nextLBA, a.left = lba, n
+	a.blockSectors = block
 	a.loadChunk()
 }
 
-// loadChunk reads the next sectors into buf and offers the first as a DRQ
-// data block, with an interrupt.
+// loadChunk reads the next sectors into buf and offers the first block as
+// a DRQ data block, with an interrupt.
 func (a *ATA) loadChunk() {
 	n := min(a.left, ataChunkSectors)
 	size := int(n) * SectorSize
@@ -405,14 +599,15 @@ func (a *ATA) loadChunk() {
 	a.stats.SectorsRead += n
 	a.nextLBA += n
 	a.left -= n
-	a.filled, a.pos, a.blockEnd = size, 0, SectorSize
+	a.filled, a.pos = size, 0
+	a.blockEnd = min(int(a.blockSectors)*SectorSize, size)
 	a.status = ataReady | ataStatusDRQ
 	a.interrupt()
 }
 
 // startWrite begins a PIO data-out command (§9.6): DRQ for the first block,
 // without an interrupt.
-func (a *ATA) startWrite(lba, n uint64) {
+func (a *ATA) startWrite(lba, n, block uint64) {
 	if a.disk.ReadOnly() {
 		a.abort(ataErrorABRT)
 		return
@@ -422,7 +617,8 @@ func (a *ATA) startWrite(lba, n uint64) {
 	}
 	a.transfer = ataDataOut
 	a.nextLBA, a.left = lba, n
-	a.pos, a.blockEnd = 0, SectorSize
+	a.blockSectors = block
+	a.pos, a.blockEnd = 0, int(min(block, n))*SectorSize
 	a.status = ataReady | ataStatusDRQ
 }
 
@@ -438,7 +634,7 @@ func (a *ATA) identify() {
 }
 
 // readData reads the data port: the next bytes of the current block. Past
-// the block, or with no transfer, it reads all ones.
+// the block, or with no PIO transfer, it reads all ones.
 func (a *ATA) readData(data []byte) {
 	for i := range data {
 		if a.transfer != ataDataIn || a.slaveSelected() {
@@ -458,7 +654,7 @@ func (a *ATA) readData(data []byte) {
 func (a *ATA) endDataInBlock() {
 	switch {
 	case a.pos < a.filled:
-		a.blockEnd += SectorSize
+		a.blockEnd = min(a.pos+int(a.blockSectors)*SectorSize, a.filled)
 		a.interrupt()
 	case a.left > 0:
 		a.loadChunk()
@@ -484,20 +680,126 @@ func (a *ATA) writeData(data []byte) {
 }
 
 func (a *ATA) endDataOutBlock() {
-	if got, err := a.disk.WriteAt(a.buf[:SectorSize], int64(a.nextLBA*SectorSize)); err != nil || got < SectorSize {
+	n := uint64(a.blockEnd / SectorSize)
+	if got, err := a.disk.WriteAt(a.buf[:a.blockEnd], int64(a.nextLBA*SectorSize)); err != nil || got < a.blockEnd {
 		a.abort(ataErrorABRT)
 		return
 	}
-	a.stats.SectorsWritten++
-	a.nextLBA++
-	a.left--
+	a.stats.SectorsWritten += n
+	a.nextLBA += n
+	a.left -= n
 	if a.left == 0 {
-		a.complete()
+		if a.writeDurable() {
+			a.complete()
+		}
 		return
 	}
-	a.pos, a.blockEnd = 0, SectorSize
+	a.pos, a.blockEnd = 0, int(min(a.blockSectors, a.left))*SectorSize
 	a.status = ataReady | ataStatusDRQ
 	a.interrupt()
+}
+
+// writeDurable ends a write command's data phase: with the write cache
+// turned off, the data must be durable before completion, so it syncs. It
+// aborts the command and reports false if that fails.
+func (a *ATA) writeDurable() bool {
+	if a.writeCacheOn {
+		return true
+	}
+	if err := a.disk.Sync(); err != nil {
+		a.abort(ataErrorABRT)
+		return false
+	}
+	return true
+}
+
+// startDMA begins a DMA command (§9.7): after the checks, the device asserts
+// DMARQ (DRQ in Status, as QEMU shows it) and waits for the bus master.
+func (a *ATA) startDMA(lba, n uint64, write bool) {
+	if a.bm == nil || write && a.disk.ReadOnly() {
+		a.abort(ataErrorABRT)
+		return
+	}
+	if !a.inRange(lba, n) {
+		return
+	}
+	a.transfer = ataDMAIn
+	if write {
+		a.transfer = ataDMAOut
+	}
+	a.nextLBA, a.left = lba, n
+	a.status = ataReady | ataStatusDRQ
+	a.bm.dmaRequest()
+}
+
+// dmaPending reports whether a DMA command waits for the bus master, its
+// direction (write: memory to disk) and its length in bytes.
+func (a *ATA) dmaPending() (write bool, bytes uint64, ok bool) {
+	switch a.transfer {
+	case ataDMAIn:
+		return false, a.left * SectorSize, true
+	case ataDMAOut:
+		return true, a.left * SectorSize, true
+	}
+	return false, 0, false
+}
+
+// dmaTransfer runs the pending DMA command to its end. move carries each
+// chunk between the bus master's memory and p: for a read it consumes p
+// (disk data), for a write it fills p. The command completes, or aborts on
+// an error of move or of the backend; the disk is written only within the
+// command's sectors. Reports whether it completed.
+func (a *ATA) dmaTransfer(move func(p []byte) error) bool {
+	write, _, ok := a.dmaPending()
+	if !ok {
+		return false
+	}
+	for a.left > 0 {
+		n := min(a.left, ataChunkSectors)
+		size := int(n) * SectorSize
+		p, off := a.buf[:size], int64(a.nextLBA*SectorSize)
+		if write {
+			if err := move(p); err != nil {
+				a.abort(ataErrorABRT)
+				return false
+			}
+			if got, err := a.disk.WriteAt(p, off); err != nil || got < size {
+				a.abort(ataErrorABRT)
+				return false
+			}
+			a.stats.SectorsWritten += n
+		} else {
+			if got, _ := a.disk.ReadAt(p, off); got < size {
+				a.abort(ataErrorABRT)
+				return false
+			}
+			if err := move(p); err != nil {
+				a.abort(ataErrorABRT)
+				return false
+			}
+			a.stats.SectorsRead += n
+		}
+		a.nextLBA += n
+		a.left -= n
+	}
+	if write && !a.writeDurable() {
+		return false
+	}
+	a.complete()
+	return true
+}
+
+// dmaAbort ends the pending DMA command with an error: the bus master could
+// not move its data.
+func (a *ATA) dmaAbort() { a.abort(ataErrorABRT) }
+
+// attachBusMaster puts the disk behind a controller's bus master.
+func (a *ATA) attachBusMaster(bm ataBusMaster) error {
+	if a.bm != nil {
+		return fmt.Errorf("ATA disk at %#x already has a bus master", a.ch.CommandBase)
+	}
+	a.bm = bm
+	return nil
 }
 
 // identifyData builds the IDENTIFY DEVICE block (ATA/ATAPI-6 §8.15,
@@ -515,8 +817,8 @@ func (a *ATA) identifyData() [SectorSize]byte {
 	putATAString(w[10:20], "GEMU0000000000000001") // serial number
 	putATAString(w[23:27], "1.0")                  // firmware revision
 	putATAString(w[27:47], "GEMU HARDDISK")        // model number
-	w[47] = 0x8000                                 // READ/WRITE MULTIPLE not supported
-	w[49] = 0x0A00                                 // LBA, IORDY supported; no DMA
+	w[47] = 0x8000 | ataMaxMultiple                // READ/WRITE MULTIPLE: up to 16 sectors per block
+	w[49] = 0x0A00                                 // LBA, IORDY supported
 	w[50] = 0x4000
 	w[51] = 0x0200 // PIO mode 2 timing (obsolete word)
 	w[53] = 0x0003 // words 54–58 and 64–70 valid
@@ -524,14 +826,32 @@ func (a *ATA) identifyData() [SectorSize]byte {
 	w[55] = a.curHeads
 	w[56] = a.curSectorsPerTrack
 	w[57], w[58] = uint16(curCapacity), uint16(curCapacity>>16)
+	if a.multiple != 0 {
+		w[59] = 0x0100 | uint16(a.multiple) // current multiple setting valid
+	}
 	w[60], w[61] = uint16(lba28), uint16(lba28>>16)
+	if a.bm != nil {
+		w[49] |= 0x0100 // DMA supported
+		w[53] |= 0x0004 // word 88 valid
+		w[63] = 0x0007  // multiword DMA 0–2 supported; bits 10:8 the one selected
+		w[88] = 0x003F  // Ultra DMA 0–5 supported; bits 13:8 the one selected
+		switch m := a.xferMode; m & 0xF8 {
+		case ataModeMWDMA:
+			w[63] |= 0x0100 << (m & 7)
+		case ataModeUDMA:
+			w[88] |= 0x0100 << (m & 7)
+		}
+	}
 	w[64] = 0x0003                                  // PIO modes 3 and 4
 	w[65], w[66], w[67], w[68] = 120, 120, 120, 120 // cycle times, ns
 	w[80] = 0x007E                                  // ATA-1 to ATA-6
-	w[82] = 0x0000                                  // no optional feature sets (NOP aborts, as allowed)
+	w[82] = 0x0020                                  // volatile write cache
 	w[83] = 0x4000 | 0x2000 | 0x1000 | 0x0400       // FLUSH CACHE EXT, FLUSH CACHE, 48-bit address
 	w[84] = 0x4000
 	w[85] = 0x0000
+	if a.writeCacheOn {
+		w[85] |= 0x0020 // write cache enabled: the OS sends FLUSH CACHE
+	}
 	w[86] = 0x2000 | 0x1000 | 0x0400 // the same, enabled
 	w[87] = 0x4000
 	w[93] = 0x4001 // device 0, hardware reset result valid

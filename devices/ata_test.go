@@ -360,3 +360,229 @@ func TestOpenFileBackendErrors(t *testing.T) {
 		t.Fatalf("write to a read-only backend: %v", err)
 	}
 }
+
+// memDisk is an in-memory sparse backend: sectors never written read as
+// sectorPattern(lba). It counts syncs and fails the test on any access
+// that is not whole sectors inside the disk.
+type memDisk struct {
+	t        testing.TB
+	size     int64
+	written  map[int64][]byte // by LBA
+	syncs    int
+	writes   int
+	readOnly bool
+}
+
+func newMemDisk(t testing.TB, sectors int64) *memDisk {
+	return &memDisk{t: t, size: sectors * SectorSize, written: map[int64][]byte{}}
+}
+
+func (d *memDisk) checkAccess(what string, n int, off int64) {
+	d.t.Helper()
+	if off < 0 || off%SectorSize != 0 || n%SectorSize != 0 || off > d.size || int64(n) > d.size-off {
+		d.t.Errorf("%s of %d bytes at %d: not whole sectors inside the %d-byte disk", what, n, off, d.size)
+	}
+}
+
+func (d *memDisk) ReadAt(p []byte, off int64) (int, error) {
+	d.checkAccess("read", len(p), off)
+	for i := 0; i+SectorSize <= len(p); i += SectorSize {
+		lba := (off + int64(i)) / SectorSize
+		if s, ok := d.written[lba]; ok {
+			copy(p[i:], s)
+		} else {
+			copy(p[i:], sectorPattern(int(lba)))
+		}
+	}
+	return len(p), nil
+}
+
+func (d *memDisk) WriteAt(p []byte, off int64) (int, error) {
+	d.checkAccess("write", len(p), off)
+	if d.readOnly {
+		return 0, ErrReadOnly
+	}
+	d.writes++
+	for i := 0; i+SectorSize <= len(p); i += SectorSize {
+		d.written[(off+int64(i))/SectorSize] = bytes.Clone(p[i : i+SectorSize])
+	}
+	return len(p), nil
+}
+
+func (d *memDisk) Sync() error    { d.syncs++; return nil }
+func (d *memDisk) Size() int64    { return d.size }
+func (d *memDisk) ReadOnly() bool { return d.readOnly }
+
+// identifyWords issues IDENTIFY DEVICE and returns the 256 words.
+func identifyWords(t *testing.T, a *ATA) [256]uint16 {
+	t.Helper()
+	ataIssue(a, 0xEC, 0, 0)
+	id := ataReadBlocks(t, a, 1)
+	var w [256]uint16
+	for i := range w {
+		w[i] = binary.LittleEndian.Uint16(id[2*i:])
+	}
+	return w
+}
+
+func TestATALBA48PIO(t *testing.T) {
+	// A 2 TiB + 50 KiB disk: past both the 28-bit limit and 2^32 sectors.
+	const sectors = 1<<32 + 100
+	disk := newMemDisk(t, sectors)
+	irq := &irqRecorder{}
+	a := NewATA(disk, irq)
+
+	w := identifyWords(t, a)
+	equal(t, uint32(0x0FFFFFFF), uint32(w[60])|uint32(w[61])<<16, "words 60-61: capped at 28 bits")
+	equal(t, uint64(sectors), uint64(w[100])|uint64(w[101])<<16|uint64(w[102])<<32|uint64(w[103])<<48, "words 100-103")
+	equal(t, uint16(0x0400), w[83]&0x0400, "word 83 bit 10: 48-bit address feature set")
+	equal(t, uint16(0x0400), w[86]&0x0400, "word 86 bit 10: enabled")
+
+	// WRITE SECTORS EXT of 2 sectors above 2^32, then READ SECTORS EXT.
+	const lba = 1<<32 + 7
+	want := bytes.Repeat([]byte{0x5A, 0xA5, 0x01, 0xFE}, 2*SectorSize/4)
+	ataIssue48(a, 0x34, lba, 2)
+	equal(t, byte(0x58), in8(a.Control(), 0), "DRQ for WRITE SECTORS EXT")
+	for i := 0; i < len(want); i += 4 {
+		a.Write(aData, want[i:i+4])
+	}
+	equal(t, byte(0x50), in8(a, aStatus), "status after WRITE SECTORS EXT")
+	equal(t, want[:SectorSize], disk.written[lba], "sector 2^32+7 on the disk")
+	equal(t, want[SectorSize:], disk.written[lba+1], "sector 2^32+8 on the disk")
+	ataIssue48(a, 0x24, lba-1, 3)
+	got := ataReadBlocks(t, a, 3)
+	equal(t, sectorPattern(lba-1), got[:SectorSize], "unwritten sector before")
+	equal(t, want, got[SectorSize:], "written sectors read back")
+
+	// The last sector, and one past it.
+	ataIssue48(a, 0x24, sectors-1, 1)
+	equal(t, sectorPattern(sectors-1), ataReadBlocks(t, a, 1), "last sector")
+	ataIssue48(a, 0x24, sectors-1, 2)
+	equal(t, [2]byte{0x51, 0x14}, [2]byte{in8(a, aStatus), in8(a, aError)}, "read past the end")
+
+	// READ NATIVE MAX ADDRESS EXT: the last LBA, high bytes through HOB.
+	ataIssue48(a, 0x27, 0, 0)
+	equal(t, byte(0x50), in8(a, aStatus), "status after READ NATIVE MAX EXT")
+	low := [3]byte{in8(a, aLBALow), in8(a, aLBAMid), in8(a, aLBAHigh)}
+	out8(a.Control(), 0, 0x80)
+	high := [3]byte{in8(a, aLBALow), in8(a, aLBAMid), in8(a, aLBAHigh)}
+	out8(a.Control(), 0, 0x00)
+	last := uint64(sectors - 1)
+	equal(t, [3]byte{byte(last), byte(last >> 8), byte(last >> 16)}, low, "native max, bits 23:0")
+	equal(t, [3]byte{byte(last >> 24), byte(last >> 32), byte(last >> 40)}, high, "native max, bits 47:24 (HOB)")
+
+	// READ NATIVE MAX ADDRESS (28-bit) saturates.
+	ataIssue(a, 0xF8, 0, 0)
+	equal(t, [4]byte{0xFF, 0xFF, 0xFF, 0xEF}, [4]byte{in8(a, aLBALow), in8(a, aLBAMid), in8(a, aLBAHigh), in8(a, aDevice)}, "28-bit native max")
+}
+
+func TestATAMultiple(t *testing.T) {
+	disk := newMemDisk(t, testDiskSectors)
+	irq := &irqRecorder{}
+	a := NewATA(disk, irq)
+
+	w := identifyWords(t, a)
+	equal(t, uint16(0x8010), w[47], "word 47: up to 16 sectors per block")
+	equal(t, uint16(0), w[59], "word 59: multiple mode off")
+	ataIssue(a, 0xC4, 0, 4)
+	equal(t, [2]byte{0x51, 0x04}, [2]byte{in8(a, aStatus), in8(a, aError)}, "READ MULTIPLE before SET MULTIPLE MODE")
+	for _, bad := range []byte{3, 32} {
+		ataIssue(a, 0xC6, 0, bad)
+		equal(t, [2]byte{0x51, 0x04}, [2]byte{in8(a, aStatus), in8(a, aError)}, "SET MULTIPLE MODE %d", bad)
+	}
+	ataIssue(a, 0xC6, 0, 4)
+	equal(t, byte(0x50), in8(a, aStatus), "SET MULTIPLE MODE 4")
+	equal(t, uint16(0x0104), identifyWords(t, a)[59], "word 59 after SET MULTIPLE MODE 4")
+
+	// READ MULTIPLE of 10 sectors: blocks of 4, 4 and 2, an interrupt each.
+	irq.events = nil
+	ataIssue(a, 0xC4, 20, 10)
+	var got []byte
+	for i, n := range []int{4, 4, 2} {
+		equal(t, byte(0x58), in8(a, aStatus), "DRQ for block %d", i)
+		equal(t, i+1, irq.risingEdges(ATAIRQ), "interrupts by block %d", i)
+		for j := 0; j < n*SectorSize/2; j++ {
+			v := in16(a, aData)
+			got = append(got, byte(v), byte(v>>8))
+		}
+	}
+	equal(t, byte(0x50), in8(a, aStatus), "status after READ MULTIPLE")
+	for i := 0; i < 10; i++ {
+		equal(t, sectorPattern(20+i), got[i*SectorSize:(i+1)*SectorSize], "sector %d", 20+i)
+	}
+
+	// WRITE MULTIPLE EXT of 6 sectors: blocks of 4 and 2, each written whole.
+	irq.events = nil
+	ataIssue48(a, 0x39, 300, 6)
+	want := make([]byte, 6*SectorSize)
+	for i := range want {
+		want[i] = byte(i / 7)
+	}
+	a.Write(aData, want[:3*SectorSize])
+	equal(t, 0, disk.writes, "nothing written before the block is full")
+	a.Write(aData, want[3*SectorSize:4*SectorSize])
+	equal(t, 1, disk.writes, "the first block in one backend write")
+	equal(t, 1, irq.risingEdges(ATAIRQ), "interrupt after the first block")
+	a.Write(aData, want[4*SectorSize:])
+	equal(t, byte(0x50), in8(a, aStatus), "status after WRITE MULTIPLE EXT")
+	for i := 0; i < 6; i++ {
+		equal(t, want[i*SectorSize:(i+1)*SectorSize], disk.written[int64(300+i)], "sector %d", 300+i)
+	}
+}
+
+func TestATAFlushReachesSync(t *testing.T) {
+	disk := newMemDisk(t, testDiskSectors)
+	a := NewATA(disk, &irqRecorder{})
+	w := identifyWords(t, a)
+	equal(t, [2]uint16{0x0020, 0x0020}, [2]uint16{w[82] & 0x0020, w[85] & 0x0020}, "words 82/85: write cache supported, enabled")
+	equal(t, uint16(0x3000), w[83]&0x3000, "word 83: FLUSH CACHE (EXT)")
+
+	for i, cmd := range []byte{0xE7, 0xEA} {
+		ataIssue(a, cmd, 0, 0)
+		// The sync happened within the command, before Status shows completion.
+		equal(t, i+1, disk.syncs, "syncs after command %#x", cmd)
+		equal(t, byte(0x50), in8(a, aStatus), "status after %#x", cmd)
+	}
+	// Writes with the write cache on are not synced.
+	ataIssue(a, 0x30, 1, 1)
+	a.Write(aData, make([]byte, SectorSize))
+	equal(t, 2, disk.syncs, "no sync for a cached write")
+
+	// SET FEATURES 82h turns the cache off: what was cached is flushed, and
+	// every write is durable when it completes.
+	out8(a, aError, 0x82)
+	ataIssue(a, 0xEF, 0, 0)
+	equal(t, byte(0x50), in8(a, aStatus), "SET FEATURES: write cache off")
+	equal(t, 3, disk.syncs, "flush when the cache is turned off")
+	equal(t, uint16(0), identifyWords(t, a)[85]&0x0020, "word 85: write cache disabled")
+	ataIssue(a, 0x30, 1, 2)
+	a.Write(aData, make([]byte, SectorSize))
+	equal(t, 3, disk.syncs, "no sync before the write command ends")
+	a.Write(aData, make([]byte, SectorSize))
+	equal(t, 4, disk.syncs, "sync before a write completes with the cache off")
+	out8(a, aError, 0x02)
+	ataIssue(a, 0xEF, 0, 0)
+	equal(t, uint16(0x0020), identifyWords(t, a)[85]&0x0020, "word 85: write cache enabled again")
+}
+
+func TestATASetTransferMode(t *testing.T) {
+	a := NewATA(newMemDisk(t, testDiskSectors), &irqRecorder{})
+	for _, tc := range []struct {
+		mode byte
+		ok   bool
+	}{
+		{0x00, true}, {0x01, true}, {0x0C, true}, {0x0D, false},
+		{0x22, false}, {0x45, false}, // no DMA without a bus master
+		{0x80, false},
+	} {
+		out8(a, aError, 0x03)
+		ataIssue(a, 0xEF, 0, tc.mode)
+		want := byte(0x51)
+		if tc.ok {
+			want = 0x50
+		}
+		equal(t, want, in8(a, aStatus), "SET FEATURES transfer mode %#x", tc.mode)
+	}
+	ataIssue(a, 0xC8, 0, 1)
+	equal(t, [2]byte{0x51, 0x04}, [2]byte{in8(a, aStatus), in8(a, aError)}, "READ DMA without a bus master")
+}

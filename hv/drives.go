@@ -1,7 +1,10 @@
 package hv
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/gemu-project/gemu/devices"
@@ -9,8 +12,9 @@ import (
 	"github.com/gemu-project/gemu/virtio"
 )
 
-// Drive is one disk of the machine: gemu run --disk FILE[,if=...][,ro].
+// Drive is one disk of the machine: gemu run --disk FILE[,if=...][,ro][,overlay=FILE].
 type Drive struct {
+	// Path is a raw image or a gemu overlay (gemu img create).
 	Path string
 	// Interface is how the guest sees the disk: "ide" (the emulated ATA
 	// disk on the primary channel, the default), "virtio" (virtio-blk on
@@ -18,6 +22,9 @@ type Drive struct {
 	// DSDT announces).
 	Interface string
 	ReadOnly  bool
+	// Overlay, if set, is a copy-on-write overlay over Path (made on first
+	// use): the guest's writes go there and Path is only read.
+	Overlay string
 }
 
 // Drive interfaces.
@@ -56,6 +63,8 @@ func ParseDrive(spec string) (Drive, error) {
 			default:
 				return d, fmt.Errorf("disk %q: readonly=%s: want on or off", spec, val)
 			}
+		case key == "overlay" && val != "":
+			d.Overlay = val
 		case key == "format":
 			if val != "raw" {
 				return d, fmt.Errorf("disk %q: format=%s: only raw images are read (overlays come from gemu img)", spec, val)
@@ -66,6 +75,9 @@ func ParseDrive(spec string) (Drive, error) {
 	}
 	if d.Path == "" {
 		return d, fmt.Errorf("disk %q: no file", spec)
+	}
+	if d.Overlay != "" && d.ReadOnly {
+		return d, fmt.Errorf("disk %q: ro and overlay= together: the overlay exists to take writes", spec)
 	}
 	return d, nil
 }
@@ -79,39 +91,99 @@ const (
 	maxVirtioMMIO      = 8
 )
 
+// diskImage is an open image: a raw file or an overlay.
+type diskImage interface {
+	devices.BlockBackend
+	Close() error
+}
+
 // openDisks are the machine's open images, by interface.
 type openDisks struct {
-	ide               devices.BlockBackend // the primary master, or nil
+	ide               []devices.BlockBackend // primary master, then secondary master
 	virtioPCI, virtio []devices.BlockBackend
+}
+
+// maxIDE is the number of emulated IDE disks: the master of each channel.
+const maxIDE = 2
+
+// openImage opens a drive's image: an overlay (created over Path if asked
+// and missing), a gemu overlay given as Path, or a raw image.
+func openImage(d Drive) (diskImage, error) {
+	path := d.Path
+	if d.Overlay != "" {
+		if _, err := os.Stat(d.Overlay); errors.Is(err, fs.ErrNotExist) {
+			if err := devices.CreateOverlay(d.Overlay, d.Path); err != nil {
+				return nil, err
+			}
+		}
+		path = d.Overlay
+	}
+	isOverlay, err := devices.IsOverlay(path)
+	if err != nil {
+		return nil, err
+	}
+	if !isOverlay {
+		return devices.OpenFileBackend(path, d.ReadOnly)
+	}
+	if d.ReadOnly {
+		return nil, fmt.Errorf("disk %s: an overlay cannot be opened read-only; use its base image", path)
+	}
+	return devices.OpenOverlay(path)
 }
 
 // openDrives opens the drives' images.
 func (m *Machine) openDrives(drives []Drive) (openDisks, error) {
 	var o openDisks
 	for _, d := range drives {
-		fb, err := devices.OpenFileBackend(d.Path, d.ReadOnly)
+		img, err := openImage(d)
 		if err != nil {
 			return o, err
 		}
-		m.backends = append(m.backends, fb)
+		m.backends = append(m.backends, img)
 		switch d.Interface {
 		case DriveIDE, "":
-			if o.ide != nil {
-				return o, fmt.Errorf("disk %s: only one IDE disk (the primary master) is emulated", d.Path)
+			if len(o.ide) == maxIDE {
+				return o, fmt.Errorf("disk %s: only %d IDE disks (the masters of the two channels) are emulated", d.Path, maxIDE)
 			}
-			o.ide = fb
+			o.ide = append(o.ide, img)
 		case DriveVirtio:
-			o.virtioPCI = append(o.virtioPCI, fb)
+			o.virtioPCI = append(o.virtioPCI, img)
 		case DriveVirtioMMIO:
 			if len(o.virtio) == maxVirtioMMIO {
 				return o, fmt.Errorf("disk %s: at most %d virtio-mmio devices", d.Path, maxVirtioMMIO)
 			}
-			o.virtio = append(o.virtio, fb)
+			o.virtio = append(o.virtio, img)
 		default:
 			return o, fmt.Errorf("disk %s: unknown interface %q", d.Path, d.Interface)
 		}
 	}
 	return o, nil
+}
+
+// primaryIDE is the disk on the primary channel, or nil.
+func (o openDisks) primaryIDE() devices.BlockBackend {
+	if len(o.ide) == 0 {
+		return nil
+	}
+	return o.ide[0]
+}
+
+// addIDE puts the PIIX3 IDE function (00:01.1, bus-master DMA for Linux's
+// ata_piix) on the PCI bus in front of the ATA channels, with the secondary
+// disk if there is one.
+func (m *Machine) addIDE(o openDisks, irq devices.IRQSink) error {
+	var secondary *devices.ATA
+	if len(o.ide) > 1 {
+		secondary = devices.NewATAOn(devices.ATASecondary, o.ide[1], irq)
+		if err := secondary.Register(m.PC.PIO, "ata1"); err != nil {
+			return err
+		}
+	}
+	ide, err := devices.NewPIIXIDE(devices.PIIXIDEConfig{Mem: m.Mem, Primary: m.PC.ATA, Secondary: secondary})
+	if err != nil {
+		return err
+	}
+	return m.PCI.Add(1, 1, ide)
 }
 
 // addVirtioPCI puts a virtio-blk on the PCI bus for each disk (before the

@@ -15,6 +15,7 @@ func TestParseDrive(t *testing.T) {
 		"a.img,if=virtio":              {Path: "a.img", Interface: hv.DriveVirtio},
 		"file=b.img,readonly=on":       {Path: "b.img", Interface: hv.DriveIDE, ReadOnly: true},
 		"file=b.img,format=raw,if=ide": {Path: "b.img", Interface: hv.DriveIDE},
+		"b.img,overlay=o.cow":          {Path: "b.img", Interface: hv.DriveIDE, Overlay: "o.cow"},
 	} {
 		got, err := hv.ParseDrive(spec)
 		require.NoError(t, err, spec)
@@ -26,6 +27,7 @@ func TestParseDrive(t *testing.T) {
 		"a.img,readonly=yes": "readonly=yes",
 		"a.img,format=qcow2": "format=qcow2",
 		"a.img,cache=none":   `unknown option "cache=none"`,
+		"a.img,ro,overlay=o": "ro and overlay=",
 	} {
 		_, err := hv.ParseDrive(spec)
 		require.ErrorContains(t, err, msg, spec)
@@ -37,6 +39,7 @@ func TestBadDrives(t *testing.T) {
 	_, err := hv.New(hv.Config{Kernel: "../testdata/hello.bin", Drives: []hv.Drive{{Path: "/nonexistent.img"}}})
 	require.ErrorContains(t, err, "/nonexistent.img")
 	img := "../testdata/bootsector.img"
-	_, err = hv.New(hv.Config{Kernel: "../testdata/hello.bin", Drives: []hv.Drive{{Path: img, ReadOnly: true}, {Path: img, ReadOnly: true}}})
-	require.ErrorContains(t, err, "only one IDE disk")
+	ro := hv.Drive{Path: img, ReadOnly: true}
+	_, err = hv.New(hv.Config{Kernel: "../testdata/hello.bin", Drives: []hv.Drive{ro, ro, ro}})
+	require.ErrorContains(t, err, "only 2 IDE disks")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gemu-project/gemu/devices"
 	"github.com/gemu-project/gemu/hv"
 )
 
@@ -26,11 +27,17 @@ func TestDebianLinuxDisks(t *testing.T) {
 	if vmlinux == "" {
 		t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
 	}
-	initrd := busyboxInitramfs(t, "virtio_pci", "virtio_mmio", "virtio_blk")
-	// virtio-pci probes before virtio-mmio: its disk is vda.
-	disks := []struct{ name, iface, dev string }{
-		{"virtio-pci", hv.DriveVirtio, "vda"},
-		{"virtio-mmio", hv.DriveVirtioMMIO, "vdb"},
+	initrd := busyboxInitramfs(t, "virtio_pci", "virtio_mmio", "virtio_blk", "ata_piix", "sd_mod")
+	// virtio-pci probes before virtio-mmio: its disks come first. The
+	// overlay disk is read from its base and written to its overlay.
+	disks := []struct {
+		name, iface, dev string
+		overlay          bool
+	}{
+		{"virtio-pci", hv.DriveVirtio, "vda", false},
+		{"virtio-pci-overlay", hv.DriveVirtio, "vdb", true},
+		{"virtio-mmio", hv.DriveVirtioMMIO, "vdc", false},
+		{"ide", hv.DriveIDE, "sda", false},
 	}
 	dir := t.TempDir()
 	var drives []hv.Drive
@@ -42,7 +49,11 @@ func TestDebianLinuxDisks(t *testing.T) {
 		path := filepath.Join(dir, d.name+".img")
 		require.NoError(t, os.WriteFile(path, img, 0o644))
 		images[path] = img
-		drives = append(drives, hv.Drive{Path: path, Interface: d.iface})
+		drive := hv.Drive{Path: path, Interface: d.iface}
+		if d.overlay {
+			drive.Overlay = filepath.Join(dir, d.name+".cow")
+		}
+		drives = append(drives, drive)
 		// head -c reads the host's line; dd writes the guest's one, padded to a sector.
 		script.WriteString("echo " + d.dev + ": $(head -n 1 /dev/" + d.dev + "); " +
 			"echo guest wrote " + d.dev + " | dd of=/dev/" + d.dev + " bs=512 seek=2048 conv=sync,fsync 2>/dev/null; ")
@@ -64,9 +75,19 @@ func TestDebianLinuxDisks(t *testing.T) {
 		got, err := os.ReadFile(drives[i].Path)
 		require.NoError(t, err)
 		want := images[drives[i].Path]
+		if d.overlay {
+			// The base is untouched; the overlay reads as base + the guest's sector.
+			require.True(t, bytes.Equal(want, got), "%s: the base image changed", d.name)
+			ov, err := devices.OpenOverlay(drives[i].Overlay)
+			require.NoError(t, err)
+			got = make([]byte, len(want))
+			_, err = ov.ReadAt(got, 0)
+			require.NoError(t, err)
+			require.NoError(t, ov.Close())
+		}
 		sector := make([]byte, 512)
 		copy(sector, "guest wrote "+d.dev+"\n")
 		copy(want[2048*512:], sector)
-		require.True(t, bytes.Equal(want, got), "%s: the image differs from the expected one", d.name)
+		require.True(t, bytes.Equal(want, got), "%s: the disk differs from the expected one", d.name)
 	}
 }

@@ -75,7 +75,7 @@ type Machine struct {
 	PCI    *devices.PCIBus
 	// backends are the open disk images; virtioMMIO the virtio-mmio
 	// windows the DSDT announces.
-	backends   []*devices.FileBackend
+	backends   []diskImage
 	virtioMMIO []firmware.VirtioMMIODevice
 
 	exit  *Result                                   // set by the debug-exit port or the reset line
@@ -125,7 +125,7 @@ func New(cfg Config) (*Machine, error) {
 		MemSize:   cfg.MemSize,
 		SerialOut: cfg.SerialOut,
 		DebugCon:  cfg.DebugCon,
-		Disk:      disks.ide,
+		Disk:      disks.primaryIDE(),
 		Reset:     m.onReset,
 		Exit:      m.onDebugExit,
 		PowerOff:  m.onPowerOff,
@@ -161,6 +161,10 @@ func New(cfg Config) (*Machine, error) {
 		Log: m.logf,
 	})
 	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	if err := m.addIDE(disks, isa); err != nil {
 		m.Close()
 		return nil, err
 	}
@@ -212,7 +216,7 @@ func New(cfg Config) (*Machine, error) {
 			m.Close()
 			return nil, err
 		}
-	case disks.ide != nil:
+	case len(disks.ide) > 0:
 		st, err = firmware.InstallBIOS(mem, cfg.MemSize, true)
 		if err != nil {
 			m.Close()
