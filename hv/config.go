@@ -5,6 +5,8 @@ package hv
 
 import (
 	"fmt"
+
+	"github.com/gemu-project/gemu/devices"
 	"io"
 	"strconv"
 	"strings"
@@ -13,11 +15,16 @@ import (
 
 // Config describes a machine and how to run it.
 type Config struct {
-	Kernel  string // kernel image: multiboot, ELF32 or flat binary
-	Initrd  string // multiboot modules, QEMU's syntax: "path args,path2" (",," is a comma)
-	Append  string // kernel command line
-	Disk    string // raw disk image on the primary IDE channel (booted by the BIOS without Kernel)
-	Drives  []Drive
+	Kernel string // kernel image: multiboot, ELF32 or flat binary
+	Initrd string // multiboot modules, QEMU's syntax: "path args,path2" (",," is a comma)
+	Append string // kernel command line
+	Disk   string // raw disk image on the primary IDE channel (booted by the BIOS without Kernel)
+	Drives []Drive
+	// Nets are the network cards, each on its host link (--net); NetDump,
+	// if set, records every frame of the first card in a pcap file (the
+	// others in NetDump.1, .2…).
+	Nets    []devices.NetSpec
+	NetDump string
 	MemSize uint64 // bytes of RAM
 
 	// Demo is the image booted when neither Kernel nor Disk is given.

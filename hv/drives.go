@@ -149,9 +149,6 @@ func (m *Machine) openDrives(drives []Drive) (openDisks, error) {
 		case DriveVirtio:
 			o.virtioPCI = append(o.virtioPCI, img)
 		case DriveVirtioMMIO:
-			if len(o.virtio) == maxVirtioMMIO {
-				return o, fmt.Errorf("disk %s: at most %d virtio-mmio devices", d.Path, maxVirtioMMIO)
-			}
 			o.virtio = append(o.virtio, img)
 		default:
 			return o, fmt.Errorf("disk %s: unknown interface %q", d.Path, d.Interface)
@@ -213,12 +210,25 @@ func (m *Machine) addVirtioMMIO(disks []devices.BlockBackend) error {
 		if err != nil {
 			return err
 		}
-		base, gsi := uint64(VirtioMMIOBase+n*VirtioMMIOStride), virtioMMIOFirstGSI+n
-		dev := virtio.NewMMIO(blk, virtio.MMIOConfig{Mem: m.Mem, IRQ: m.IOAPIC, GSI: gsi, Logf: m.logf})
-		if err := m.MMIO.Register(base, virtio.MMIOSize, "virtio-blk", dev); err != nil {
+		if err := m.addVirtioMMIODevice(blk, "virtio-blk"); err != nil {
 			return err
 		}
-		m.virtioMMIO = append(m.virtioMMIO, firmware.VirtioMMIODevice{Base: base, Size: virtio.MMIOSize, GSI: uint32(gsi)})
 	}
+	return nil
+}
+
+// addVirtioMMIODevice puts dev on the next virtio-mmio window.
+func (m *Machine) addVirtioMMIODevice(dev virtio.Device, name string) error {
+	slot := len(m.virtioMMIO)
+	if slot == maxVirtioMMIO {
+		return fmt.Errorf("%s: at most %d virtio-mmio devices", name, maxVirtioMMIO)
+	}
+	base, gsi := uint64(VirtioMMIOBase+slot*VirtioMMIOStride), virtioMMIOFirstGSI+slot
+	w := virtio.NewMMIO(dev, virtio.MMIOConfig{Mem: m.Mem, IRQ: m.IOAPIC, GSI: gsi, Logf: m.logf})
+	if err := m.MMIO.Register(base, virtio.MMIOSize, name, w); err != nil {
+		return err
+	}
+	m.virtioMMIO = append(m.virtioMMIO, firmware.VirtioMMIODevice{Base: base, Size: virtio.MMIOSize, GSI: uint32(gsi)})
+	m.virtioMMIOCores = append(m.virtioMMIOCores, w.Core())
 	return nil
 }

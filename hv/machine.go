@@ -13,6 +13,7 @@ import (
 	"github.com/gemu-project/gemu/devices"
 	"github.com/gemu-project/gemu/firmware"
 	"github.com/gemu-project/gemu/mmu"
+	"github.com/gemu-project/gemu/virtio"
 )
 
 // How the run ended.
@@ -75,8 +76,10 @@ type Machine struct {
 	PCI    *devices.PCIBus
 	// backends are the open disk images; virtioMMIO the virtio-mmio
 	// windows the DSDT announces.
-	backends   []diskImage
-	virtioMMIO []firmware.VirtioMMIODevice
+	backends        []diskImage
+	nics            []nic
+	virtioMMIO      []firmware.VirtioMMIODevice
+	virtioMMIOCores []*virtio.Core
 
 	exit  *Result                                   // set by the debug-exit port or the reset line
 	trace func(c *cpu.CPU, eip uint64, text string) // the --trace writer
@@ -164,6 +167,10 @@ func New(cfg Config) (*Machine, error) {
 		m.Close()
 		return nil, err
 	}
+	if err := m.addVirtioMMIO(disks.virtio); err != nil {
+		m.Close()
+		return nil, err
+	}
 	if err := m.addIDE(disks, isa); err != nil {
 		m.Close()
 		return nil, err
@@ -172,12 +179,12 @@ func New(cfg Config) (*Machine, error) {
 		m.Close()
 		return nil, err
 	}
-	// Without a BIOS, gemu programs the PCI functions as SeaBIOS would.
-	if err := m.PCI.AssignResources(); err != nil {
+	if err := m.addNICs(cfg.Nets, cfg.NetDump, devices.NICNE2000); err != nil {
 		m.Close()
 		return nil, err
 	}
-	if err := m.addVirtioMMIO(disks.virtio); err != nil {
+	// Without a BIOS, gemu programs the PCI functions as SeaBIOS would.
+	if err := m.PCI.AssignResources(); err != nil {
 		m.Close()
 		return nil, err
 	}
@@ -293,6 +300,12 @@ func (m *Machine) writePlatformTables() (firmware.Platform, error) {
 // Close releases the machine's files.
 func (m *Machine) Close() error {
 	var first error
+	for _, n := range m.nics {
+		if err := n.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	m.nics = nil
 	for _, b := range m.backends {
 		if err := b.Close(); err != nil && first == nil {
 			first = err
@@ -363,6 +376,7 @@ func (m *Machine) Run() (Result, error) {
 		now := m.clockNow()
 		next := m.advance(now)
 		m.PC.Poll()
+		m.pollNICs()
 		budget := uint64(sliceInstructions)
 		if m.clock.icount && next != devices.NoDeadline {
 			budget = min(budget, m.clock.instructionsUntil(now, next))
@@ -419,6 +433,7 @@ func (m *Machine) waitForInterrupt(next time.Duration) {
 		now := m.clockNow()
 		next = m.advance(now)
 		m.PC.Poll()
+		m.pollNICs()
 		if m.LAPIC.Pending() {
 			return
 		}

@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gemu-project/gemu/devices"
 	"github.com/gemu-project/gemu/hv"
 )
 
@@ -70,7 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 type runFlags struct {
 	*flag.FlagSet
 	kernel, initrd, appendStr, mem, serial, debugcon, trace, mode string
-	disks                                                         addList
+	disks, nets                                                   addList
+	netDump                                                       string
 	maxInstr                                                      uint64
 	timeout                                                       flagDuration
 	icount                                                        string
@@ -84,6 +86,8 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.initrd, "initrd", "", "multiboot modules: `list` of \"path [args]\" separated by commas, as QEMU's -initrd")
 	f.StringVar(&f.appendStr, "append", "", "kernel command `line`")
 	f.Var(&f.disks, "disk", "disk `FILE[,if=ide|virtio|virtio-mmio][,ro]` (repeatable): a raw image; the IDE one is booted by the built-in BIOS without --kernel")
+	f.Var(&f.nets, "net", "network card `socket,listen=|connect=HOST:PORT|tap[,ifname=N][,model=ne2k|virtio|virtio-mmio][,mac=M]` (repeatable)")
+	f.StringVar(&f.netDump, "net-dump", "", "record every frame of the first card in pcap `FILE` (the others in FILE.1, …)")
 	f.StringVar(&f.mem, "mem", "64M", "guest RAM `size` (K, M or G suffix)")
 	f.StringVar(&f.serial, "serial", "stdio", "serial port: stdio, file:`PATH` or none")
 	f.StringVar(&f.debugcon, "debugcon", "none", "QEMU's debug console at port 0xE9: stdio, file:`PATH` or none")
@@ -140,6 +144,17 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		cfg.Drives = append(cfg.Drives, d)
 	}
+	for i, spec := range f.nets {
+		n, err := devices.ParseNetSpec(spec, i)
+		if err != nil {
+			return fail(fmt.Errorf("--net: %v", err))
+		}
+		cfg.Nets = append(cfg.Nets, n)
+	}
+	if f.netDump != "" && len(cfg.Nets) == 0 {
+		return fail(errors.New("--net-dump needs a --net card"))
+	}
+	cfg.NetDump = f.netDump
 	if f.icount != "" {
 		shift, err := parseICount(f.icount)
 		if err != nil {
