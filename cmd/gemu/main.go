@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,7 +96,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.serial, "serial", "stdio", "serial port: stdio, file:`PATH` or none")
 	f.StringVar(&f.debugcon, "debugcon", "none", "QEMU's debug console at port 0xE9: stdio, file:`PATH` or none")
 	f.StringVar(&f.trace, "trace", "", "write a disassembled trace of every instruction to `file`")
-	f.StringVar(&f.mode, "mode", "full", "execution mode: full (binary-translating interpreter, hypervisor hidden) or pv (the same, with KVM's paravirtual interface)")
+	f.StringVar(&f.mode, "mode", "full", "execution mode: full (binary-translating interpreter)")
 	f.Uint64Var(&f.maxInstr, "max-instructions", 0, "stop after `N` guest instructions (0: no limit)")
 	f.Var(&f.timeout, "timeout", "stop after this host `duration` (e.g. 10s)")
 	f.BoolVar(&f.stats, "stats", false, "print statistics at exit")
@@ -122,8 +123,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gemu: %v\n", err)
 		return 2
 	}
-	if f.mode != "full" && f.mode != "pv" {
-		return fail(fmt.Errorf("--mode %q: want full or pv", f.mode))
+	if f.mode != "full" {
+		return fail(fmt.Errorf("--mode %q: only full is available in this version", f.mode))
 	}
 	if f.linux {
 		if err := f.setupLinux(); err != nil {
@@ -139,7 +140,6 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Kernel: f.kernel, Initrd: f.initrd, Append: f.appendStr,
 		MemSize: memSize, Demo: demoGuest,
 		MaxInstructions: f.maxInstr, Timeout: f.timeout.d, TraceUser: f.traceUser,
-		Paravirt: f.mode == "pv",
 	}
 	for _, spec := range f.disks {
 		d, err := hv.ParseDrive(spec)
@@ -284,6 +284,48 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return res.Status
 }
 
+// linuxModules are the kernel modules the guest needs for the --disk and
+// --net devices given (Debian builds their drivers as modules).
+func (f *runFlags) linuxModules() []string {
+	var mods []string
+	add := func(names ...string) {
+		for _, n := range names {
+			if !slices.Contains(mods, n) {
+				mods = append(mods, n)
+			}
+		}
+	}
+	for _, spec := range f.disks {
+		d, err := hv.ParseDrive(spec)
+		if err != nil {
+			continue // reported when the machine is built
+		}
+		switch d.Interface {
+		case hv.DriveVirtio:
+			add("virtio_pci", "virtio_blk")
+		case hv.DriveVirtioMMIO:
+			add("virtio_mmio", "virtio_blk")
+		default:
+			add("ata_piix", "sd_mod")
+		}
+	}
+	for i, spec := range f.nets {
+		n, err := devices.ParseNetSpec(spec, i)
+		if err != nil {
+			continue
+		}
+		switch n.Model {
+		case devices.NICVirtio:
+			add("virtio_pci", "virtio_net")
+		case devices.NICVirtioMMIO:
+			add("virtio_mmio", "virtio_net")
+		default:
+			add("ne2k-pci")
+		}
+	}
+	return mods
+}
+
 // parseICount reads --icount: "shift=N" or "N", 0 ≤ N ≤ hv.MaxICountShift.
 func parseICount(s string) (uint, error) {
 	v := strings.TrimPrefix(s, "shift=")
@@ -326,7 +368,7 @@ func (f *runFlags) setupLinux() error {
 	}
 	sort.Strings(kernels)
 	f.kernel = kernels[len(kernels)-1]
-	a, _, err := buildInitramfs(&initramfsFlags{busybox: "/bin/busybox"})
+	a, _, err := buildInitramfs(&initramfsFlags{busybox: "/bin/busybox", modules: strings.Join(f.linuxModules(), ",")})
 	if err != nil {
 		return err
 	}
