@@ -15,7 +15,8 @@ import (
 )
 
 // TestDebianLinuxDisks boots Debian's kernel (PVH entry) with a disk on each
-// of gemu's block devices. On each the guest reads what the host prepared
+// of gemu's block devices (and a virtio-mmio network card, which must
+// appear as eth0). On each the guest reads what the host prepared
 // at sector 0 and writes its own pattern at sector 2048 with fsync; the host
 // then finds the pattern in the image and the rest of the image unchanged.
 func TestDebianLinuxDisks(t *testing.T) {
@@ -27,7 +28,7 @@ func TestDebianLinuxDisks(t *testing.T) {
 	if vmlinux == "" {
 		t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
 	}
-	initrd := busyboxInitramfs(t, "virtio_pci", "virtio_mmio", "virtio_blk", "ata_piix", "sd_mod")
+	initrd := busyboxInitramfs(t, "virtio_pci", "virtio_mmio", "virtio_blk", "ata_piix", "sd_mod", "virtio_net")
 	// virtio-pci probes before virtio-mmio: its disks come first. The
 	// overlay disk is read from its base and written to its overlay.
 	disks := []struct {
@@ -58,9 +59,13 @@ func TestDebianLinuxDisks(t *testing.T) {
 		script.WriteString("echo " + d.dev + ": $(head -n 1 /dev/" + d.dev + "); " +
 			"echo guest wrote " + d.dev + " | dd of=/dev/" + d.dev + " bs=512 seek=2048 conv=sync,fsync 2>/dev/null; ")
 	}
+	// And a virtio-net card on virtio-mmio: the guest names it eth0.
+	nic, err := devices.ParseNetSpec("socket,listen="+freePort(t)+",model=virtio-mmio,mac=52:54:00:aa:bb:cc", 0)
+	require.NoError(t, err)
+	script.WriteString("echo eth0 $(cat /sys/class/net/eth0/address)")
 	var out bytes.Buffer
 	m, err := hv.New(hv.Config{
-		Kernel: vmlinux, Initrd: initrd, MemSize: 256 << 20, Drives: drives,
+		Kernel: vmlinux, Initrd: initrd, MemSize: 256 << 20, Drives: drives, Nets: []devices.NetSpec{nic},
 		Append:    `console=ttyS0 quiet gemu.cmd="` + script.String() + `"`,
 		SerialOut: &out, Timeout: 10 * time.Minute,
 	})
@@ -70,6 +75,7 @@ func TestDebianLinuxDisks(t *testing.T) {
 	require.NoError(t, m.Close())
 	s := out.String()
 	require.Equal(t, hv.ExitPowerOff, res.Kind, "%s\n%s", res.Detail, s)
+	require.Contains(t, s, "eth0 52:54:00:aa:bb:cc\r\n", s)
 	for i, d := range disks {
 		require.Contains(t, s, d.dev+": host sector of "+d.name+"\r\n", s)
 		got, err := os.ReadFile(drives[i].Path)
