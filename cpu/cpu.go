@@ -109,6 +109,9 @@ type CPU struct {
 	TimeStampCounter func() uint64
 	// Frequencies, when set, are reported by CPUID leaves 15H and 16H.
 	Frequencies Frequencies
+	// Hypervisor, when set, is the paravirtual interface offered to the
+	// guest (hypercall.go); nil: the hypervisor stays hidden.
+	Hypervisor Hypervisor
 }
 
 // New makes a CPU attached to guest memory, port I/O and an interrupt

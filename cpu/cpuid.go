@@ -86,8 +86,17 @@ type Frequencies struct {
 const frequencyLeaf = 0x16
 
 // cpuid is the CPUID instruction of this CPU: the package model plus the
-// machine's clock frequencies.
+// machine's clock frequencies, plus the hypervisor's leaves when it shows
+// itself (hypercall.go).
 func (c *CPU) cpuid(leaf, sub uint32) (a, b, cc, d uint32) {
+	if c.Hypervisor != nil {
+		return c.hypervisorCPUID(leaf, sub)
+	}
+	return c.modelCPUID(leaf, sub)
+}
+
+// modelCPUID is the package model with the machine's clock frequencies.
+func (c *CPU) modelCPUID(leaf, sub uint32) (a, b, cc, d uint32) {
 	f := c.Frequencies
 	if f.TSCHz == 0 || f.CrystalHz == 0 {
 		return cpuid(leaf, sub)
@@ -111,7 +120,7 @@ func (c *CPU) cpuid(leaf, sub uint32) (a, b, cc, d uint32) {
 	case leaf > Model.MaxLeaf && leaf <= frequencyLeaf:
 		return 0, 0, 0, 0 // leaves 2–14H: nothing to report
 	case leaf > frequencyLeaf && leaf < 0x80000000:
-		return c.cpuid(frequencyLeaf, sub)
+		return c.modelCPUID(frequencyLeaf, sub)
 	}
 	return cpuid(leaf, sub)
 }

@@ -26,7 +26,8 @@ func registerLong() {
 	g := opTable[0x101].group
 	g[7] = opDesc{name: "INVLPG M / SWAPGS / RDTSCP", flags: fModRM | fSensitive | fEnd, fn: opGrp7Slot7, reason: "privileged: TLB control; swaps GS base; reads the TSC"}
 	g[1] = opDesc{name: "SIDT Ms", flags: fModRM | fMemOnly | fSensitive | fEnd, fn: opSIDT, reason: "reads the IDTR without faulting"}
-	g[0] = opDesc{name: "SGDT Ms", flags: fModRM | fMemOnly | fSensitive | fEnd, fn: opSGDT, reason: "reads the GDTR without faulting"}
+	g[0] = opDesc{name: "SGDT Ms / VMCALL", flags: fModRM | fSensitive | fEnd, fn: opGrp7Slot0, reason: "reads the GDTR without faulting; calls the hypervisor"}
+	g[3] = opDesc{name: "LIDT Ms / VMMCALL", flags: fModRM | fSensitive | fEnd, fn: opGrp7Slot3, reason: "privileged: loads the IDTR; calls the hypervisor"}
 	for _, op := range []uint16{0x105, 0x107, 0x134, 0x135} {
 		opTable[op].flags |= fEnd
 	}

@@ -610,6 +610,9 @@ func (c *CPU) writeMSR(n uint32, v uint64) bool {
 	switch n {
 	case msrTSC:
 		c.setTSC(v)
+		if c.Hypervisor != nil {
+			c.Hypervisor.TSCChanged(c) // its clock pages follow the guest's TSC
+		}
 	case msrMTRRdefType, msrMiscEnable, msrBIOSSignID:
 		// Accepted and ignored: memory types do not matter to an emulator.
 	case msrSysenterCS:

@@ -38,6 +38,11 @@ type Config struct {
 	// space), so that a kernel's boot is not traced.
 	TraceUser bool
 
+	// Paravirt shows the guest that it runs on a hypervisor, with KVM's
+	// paravirtual interface (pv.go): CPUID leaves, kvm-clock, PV EOI and
+	// hypercalls (--mode pv). Without it the hypervisor stays hidden.
+	Paravirt bool
+
 	// ICount makes virtual time the instruction count: 2^ICountShift ns
 	// per instruction, idle time skipped; runs are then reproducible.
 	ICount      bool

@@ -52,6 +52,7 @@ type Stats struct {
 	Exceptions        uint64
 	Interrupts        uint64
 	PortIO            []devices.PortCount
+	Hypercalls        map[uint64]uint64 // pv mode: hypercalls by number (RAX)
 }
 
 // MIPS is guest instructions per microsecond of host time.
@@ -86,6 +87,7 @@ type Machine struct {
 	// stopRequested is set by Stop from another goroutine (the console).
 	stopRequested atomic.Bool
 	start         time.Time
+	pv            *kvmPV // pv mode: KVM's paravirtual interface (pv.go)
 }
 
 // sliceInstructions bounds how long the CPU runs between device polls: at
@@ -193,6 +195,9 @@ func New(cfg Config) (*Machine, error) {
 	m.clock.insns = &m.CPU.Stats.Instructions
 	m.CPU.TimeStampCounter = m.clock.tsc
 	m.CPU.Frequencies = cpu.Frequencies{TSCHz: TSCHz, CrystalHz: CrystalHz}
+	if cfg.Paravirt {
+		m.enablePV() // pv.go: KVM's CPUID leaves, MSRs, PV EOI and hypercalls
+	}
 	platform, err := m.writePlatformTables()
 	if err != nil {
 		m.Close()
@@ -471,6 +476,7 @@ func (m *Machine) Stats() Stats {
 		Exceptions:        c.Stats.Exceptions,
 		Interrupts:        c.Stats.Interrupts,
 		PortIO:            m.PC.PortCounts(),
+		Hypercalls:        m.hypercallCounts(),
 	}
 }
 
@@ -485,6 +491,7 @@ func (s Stats) Write(w io.Writer) {
 	for _, p := range s.PortIO {
 		fmt.Fprintf(w, "port %#06x %-10s %d\n", p.Port, p.Name, p.Count)
 	}
+	writeHypercalls(w, s.Hypercalls)
 }
 
 // splitModules splits QEMU's -initrd list for multiboot: modules are

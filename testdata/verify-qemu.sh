@@ -41,6 +41,10 @@ done
 check "intloop (default N)" 1 "checksum: faf9e268" -kernel intloop.bin
 check "intloop N=12345" 1 "checksum: 77e78060" -kernel intloop.bin -append "12345"
 check "intloop instructions" 1 "instructions: 135795" -kernel intloop.bin -append "12345"
+# pvcall: TCG shows a hypervisor that is not KVM ("other"); without the
+# hypervisor bit VMCALL and VMMCALL must be #UD, as in gemu's full mode.
+check "pvcall (TCG)" 1 "hypervisor: other" -kernel pvcall.bin
+check "pvcall (no hypervisor bit)" 1 "hypervisor: none" -cpu qemu32,-hypervisor -kernel pvcall.bin
 
 # bootsector: SeaBIOS writes INT 10h output to VGA; its serial console
 # (fw_cfg etc/sercon-port) mirrors it on COM1, but what is still buffered

@@ -96,7 +96,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.serial, "serial", "stdio", "serial port: stdio, file:`PATH` or none")
 	f.StringVar(&f.debugcon, "debugcon", "none", "QEMU's debug console at port 0xE9: stdio, file:`PATH` or none")
 	f.StringVar(&f.trace, "trace", "", "write a disassembled trace of every instruction to `file`")
-	f.StringVar(&f.mode, "mode", "full", "execution mode: full (binary-translating interpreter)")
+	f.StringVar(&f.mode, "mode", "full", "execution mode: full (binary-translating interpreter, hypervisor hidden) or pv (the same, with KVM's paravirtual interface)")
 	f.Uint64Var(&f.maxInstr, "max-instructions", 0, "stop after `N` guest instructions (0: no limit)")
 	f.Var(&f.timeout, "timeout", "stop after this host `duration` (e.g. 10s)")
 	f.BoolVar(&f.stats, "stats", false, "print statistics at exit")
@@ -123,8 +123,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gemu: %v\n", err)
 		return 2
 	}
-	if f.mode != "full" {
-		return fail(fmt.Errorf("--mode %q: only full is available in this version", f.mode))
+	if f.mode != "full" && f.mode != "pv" {
+		return fail(fmt.Errorf("--mode %q: want full or pv", f.mode))
 	}
 	if f.linux {
 		if err := f.setupLinux(); err != nil {
@@ -140,6 +140,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Kernel: f.kernel, Initrd: f.initrd, Append: f.appendStr,
 		MemSize: memSize, Demo: demoGuest,
 		MaxInstructions: f.maxInstr, Timeout: f.timeout.d, TraceUser: f.traceUser,
+		Paravirt: f.mode == "pv",
 	}
 	for _, spec := range f.disks {
 		d, err := hv.ParseDrive(spec)
