@@ -17,9 +17,9 @@ type Drive struct {
 	// Path is a raw image or a gemu overlay (gemu img create).
 	Path string
 	// Interface is how the guest sees the disk: "ide" (the emulated ATA
-	// disk on the primary channel, the default), "virtio" (virtio-blk on
-	// PCI), "virtio-mmio" (virtio-blk on a virtio-mmio window that the
-	// DSDT announces).
+	// disk), "virtio" (virtio-blk on PCI), "virtio-mmio" (virtio-blk on a
+	// virtio-mmio window that the DSDT announces); "" lets the mode choose:
+	// emulated devices in full mode, virtio in pv mode.
 	Interface string
 	ReadOnly  bool
 	// Overlay, if set, is a copy-on-write overlay over Path (made on first
@@ -37,7 +37,7 @@ const (
 // ParseDrive reads QEMU-like drive options: "FILE" or "file=FILE", then
 // "if=ide|virtio|virtio-mmio", "ro" (or "readonly=on|off"), "format=raw".
 func ParseDrive(spec string) (Drive, error) {
-	d := Drive{Interface: DriveIDE}
+	var d Drive
 	for i, opt := range strings.Split(spec, ",") {
 		key, val, hasVal := strings.Cut(opt, "=")
 		switch {
@@ -135,13 +135,16 @@ func openImage(d Drive) (diskImage, error) {
 func (m *Machine) openDrives(drives []Drive) (openDisks, error) {
 	var o openDisks
 	for _, d := range drives {
+		if d.Interface == "" {
+			d.Interface = m.defaultDrive()
+		}
 		img, err := openImage(d)
 		if err != nil {
 			return o, err
 		}
 		m.backends = append(m.backends, img)
 		switch d.Interface {
-		case DriveIDE, "":
+		case DriveIDE:
 			if len(o.ide) == maxIDE {
 				return o, fmt.Errorf("disk %s: only %d IDE disks (the masters of the two channels) are emulated", d.Path, maxIDE)
 			}
@@ -155,6 +158,15 @@ func (m *Machine) openDrives(drives []Drive) (openDisks, error) {
 		}
 	}
 	return o, nil
+}
+
+// defaultDrive is the disk interface of the mode: emulated in full mode,
+// paravirtual in pv mode.
+func (m *Machine) defaultDrive() string {
+	if m.cfg.Paravirt {
+		return DriveVirtio
+	}
+	return DriveIDE
 }
 
 // primaryIDE is the disk on the primary channel, or nil.

@@ -10,12 +10,12 @@ import (
 
 func TestParseDrive(t *testing.T) {
 	for spec, want := range map[string]hv.Drive{
-		"a.img":                        {Path: "a.img", Interface: hv.DriveIDE},
+		"a.img":                        {Path: "a.img"},
 		"a.img,if=virtio-mmio,ro":      {Path: "a.img", Interface: hv.DriveVirtioMMIO, ReadOnly: true},
 		"a.img,if=virtio":              {Path: "a.img", Interface: hv.DriveVirtio},
-		"file=b.img,readonly=on":       {Path: "b.img", Interface: hv.DriveIDE, ReadOnly: true},
+		"file=b.img,readonly=on":       {Path: "b.img", ReadOnly: true},
 		"file=b.img,format=raw,if=ide": {Path: "b.img", Interface: hv.DriveIDE},
-		"b.img,overlay=o.cow":          {Path: "b.img", Interface: hv.DriveIDE, Overlay: "o.cow"},
+		"b.img,overlay=o.cow":          {Path: "b.img", Overlay: "o.cow"},
 	} {
 		got, err := hv.ParseDrive(spec)
 		require.NoError(t, err, spec)

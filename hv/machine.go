@@ -181,7 +181,11 @@ func New(cfg Config) (*Machine, error) {
 		m.Close()
 		return nil, err
 	}
-	if err := m.addNICs(cfg.Nets, cfg.NetDump, devices.NICNE2000); err != nil {
+	nicModel := devices.NICNE2000 // full mode: the emulated card; pv mode: virtio-net
+	if cfg.Paravirt {
+		nicModel = devices.NICVirtio
+	}
+	if err := m.addNICs(cfg.Nets, cfg.NetDump, nicModel); err != nil {
 		m.Close()
 		return nil, err
 	}
@@ -235,6 +239,10 @@ func New(cfg Config) (*Machine, error) {
 			return nil, err
 		}
 	default:
+		if len(disks.virtioPCI)+len(disks.virtio) > 0 {
+			m.Close()
+			return nil, errors.New("nothing to boot: the built-in BIOS boots only an IDE disk (--disk FILE,if=ide), or give --kernel")
+		}
 		if len(cfg.Demo) == 0 {
 			m.Close()
 			return nil, errors.New("nothing to boot: give --kernel or --disk")

@@ -89,8 +89,8 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.kernel, "kernel", "", "kernel `image` to boot (multiboot, ELF32 or flat binary)")
 	f.StringVar(&f.initrd, "initrd", "", "multiboot modules: `list` of \"path [args]\" separated by commas, as QEMU's -initrd")
 	f.StringVar(&f.appendStr, "append", "", "kernel command `line`")
-	f.Var(&f.disks, "disk", "disk `FILE[,if=ide|virtio|virtio-mmio][,ro]` (repeatable): a raw image; the IDE one is booted by the built-in BIOS without --kernel")
-	f.Var(&f.nets, "net", "network card `socket,listen=|connect=HOST:PORT|tap[,ifname=N][,model=ne2k|virtio|virtio-mmio][,mac=M]` (repeatable)")
+	f.Var(&f.disks, "disk", "disk `FILE[,if=ide|virtio|virtio-mmio][,ro][,overlay=COW]` (repeatable; default if=ide in full mode, virtio in pv mode): the IDE one is booted by the built-in BIOS without --kernel")
+	f.Var(&f.nets, "net", "network card `socket,listen=|connect=HOST:PORT|tap[,ifname=N][,model=ne2k|virtio|virtio-mmio][,mac=M]` (repeatable; default model ne2k in full mode, virtio in pv mode)")
 	f.StringVar(&f.netDump, "net-dump", "", "record every frame of the first card in pcap `FILE` (the others in FILE.1, …)")
 	f.StringVar(&f.mem, "mem", "64M", "guest RAM `size` (K, M or G suffix)")
 	f.StringVar(&f.serial, "serial", "stdio", "serial port: stdio, file:`PATH` or none")
@@ -301,6 +301,9 @@ func (f *runFlags) linuxModules() []string {
 		if err != nil {
 			continue // reported when the machine is built
 		}
+		if d.Interface == "" && f.mode == "pv" {
+			d.Interface = hv.DriveVirtio
+		}
 		switch d.Interface {
 		case hv.DriveVirtio:
 			add("virtio_pci", "virtio_blk")
@@ -314,6 +317,9 @@ func (f *runFlags) linuxModules() []string {
 		n, err := devices.ParseNetSpec(spec, i)
 		if err != nil {
 			continue
+		}
+		if n.Model == "" && f.mode == "pv" {
+			n.Model = devices.NICVirtio
 		}
 		switch n.Model {
 		case devices.NICVirtio:
