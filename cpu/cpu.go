@@ -112,12 +112,14 @@ type CPU struct {
 	// Hypervisor, when set, is the paravirtual interface offered to the
 	// guest (hypercall.go); nil: the hypervisor stays hidden.
 	Hypervisor Hypervisor
+	// sensitive counts the executions of each sensitive row (trapcount.go).
+	sensitive []uint64
 }
 
 // New makes a CPU attached to guest memory, port I/O and an interrupt
 // controller (intr may be nil). It starts in the reset state at F000:FFF0.
 func New(mem *mmu.Memory, io IO, intr Interrupts) *CPU {
-	c := &CPU{mem: mem, ram: mem.RAM, io: io, intr: intr}
+	c := &CPU{mem: mem, ram: mem.RAM, io: io, intr: intr, sensitive: make([]uint64, len(sensitiveRows))}
 	c.cache.init()
 	mem.OnCodeWrite = c.invalidatePage
 	s := ResetState(0xF000, 0xFFF0)

@@ -389,6 +389,7 @@ func init() {
 			d.flags |= fEnd
 		}
 	}
+	countSensitive() // last: every sensitive row is in place (trapcount.go)
 }
 
 var segNames = [6]string{"ES", "CS", "SS", "DS", "FS", "GS"}

@@ -26,6 +26,7 @@ type busRange struct {
 	base, size uint64
 	name       string
 	dev        Device
+	accesses   uint64 // reads and writes, for the statistics
 }
 
 // Bus maps address ranges to devices. It refuses overlapping ranges.
@@ -85,6 +86,7 @@ func (b *Bus) Read(addr uint64, data []byte) bool {
 		return false
 	}
 	r := &b.ranges[i]
+	r.accesses++
 	r.dev.Read(addr-r.base, data)
 	return true
 }
@@ -96,6 +98,7 @@ func (b *Bus) Write(addr uint64, data []byte) bool {
 		return false
 	}
 	r := &b.ranges[i]
+	r.accesses++
 	r.dev.Write(addr-r.base, data)
 	return true
 }
@@ -119,4 +122,24 @@ func (b *Bus) Unregister(base, size uint64) error {
 	b.ranges = append(b.ranges[:i], b.ranges[i+1:]...)
 	b.last = 0
 	return nil
+}
+
+// RangeCount is how often the guest accessed one device window.
+type RangeCount struct {
+	Name     string
+	Base     uint64
+	Accesses uint64
+}
+
+// Counts returns the accesses to each window of the bus, for the windows
+// the guest touched, busiest first.
+func (b *Bus) Counts() []RangeCount {
+	var out []RangeCount
+	for _, r := range b.ranges {
+		if r.accesses != 0 {
+			out = append(out, RangeCount{Name: r.name, Base: r.base, Accesses: r.accesses})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Accesses > out[j].Accesses })
+	return out
 }

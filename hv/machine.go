@@ -1,10 +1,12 @@
 package hv
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -42,17 +44,40 @@ type Result struct {
 
 // Stats are the figures every engine reports.
 type Stats struct {
-	Instructions      uint64
-	Elapsed           time.Duration
-	BlocksTranslated  uint64
-	BlocksInvalidated uint64
-	TLBHits           uint64
-	TLBMisses         uint64
-	TLBFlushes        uint64
-	Exceptions        uint64
-	Interrupts        uint64
-	PortIO            []devices.PortCount
-	Hypercalls        map[uint64]uint64 // pv mode: hypercalls by number (RAX)
+	Instructions      uint64              `json:"instructions"`
+	Elapsed           time.Duration       `json:"elapsed_ns"`
+	BlocksTranslated  uint64              `json:"blocks_translated"`
+	BlocksInvalidated uint64              `json:"blocks_invalidated"`
+	TLBHits           uint64              `json:"tlb_hits"`
+	TLBMisses         uint64              `json:"tlb_misses"` // = shadow-TLB fills
+	TLBFlushes        uint64              `json:"tlb_flushes"`
+	TLBFlushesBy      TLBFlushes          `json:"tlb_flushes_by_cause"`
+	Exceptions        uint64              `json:"exceptions"`
+	Interrupts        uint64              `json:"interrupts"`
+	PortIO            []devices.PortCount `json:"port_io"`
+	// Traps are the sensitive instructions executed, each emulated by the
+	// hypervisor; Sensitive breaks them down by row of the table.
+	Traps     uint64               `json:"traps"`
+	Sensitive []cpu.SensitiveCount `json:"sensitive"`
+	// Devices are the I/O exits by device: port and MMIO accesses.
+	Devices    []DeviceExits     `json:"devices"`
+	Hypercalls map[uint64]uint64 `json:"hypercalls,omitempty"` // pv mode: hypercalls by number (RAX)
+}
+
+// TLBFlushes are the shadow-TLB flushes by cause.
+type TLBFlushes struct {
+	CR3    uint64 `json:"cr3"`    // MOV to CR3 (global pages kept)
+	INVLPG uint64 `json:"invlpg"` // one page
+	CR0CR4 uint64 `json:"cr0_cr4"`
+	All    uint64 `json:"all"` // everything, globals included (CR4.PGE toggles, mode switches)
+}
+
+// DeviceExits counts the guest's accesses to one device: each is an exit
+// to the hypervisor's device model.
+type DeviceExits struct {
+	Device string `json:"device"`
+	PortIO uint64 `json:"port_io"`
+	MMIO   uint64 `json:"mmio"`
 }
 
 // MIPS is guest instructions per microsecond of host time.
@@ -473,7 +498,7 @@ func (m *Machine) finish(r Result) Result {
 func (m *Machine) Stats() Stats {
 	c := m.CPU
 	t := c.TLBStats()
-	return Stats{
+	s := Stats{
 		Instructions:      c.Stats.Instructions,
 		Elapsed:           time.Since(m.start),
 		BlocksTranslated:  c.Stats.BlocksTranslated,
@@ -481,25 +506,73 @@ func (m *Machine) Stats() Stats {
 		TLBHits:           t.Hits,
 		TLBMisses:         t.Misses,
 		TLBFlushes:        t.FlushCR3 + t.FlushINVLPG + t.FlushCR0CR4 + t.FlushAll,
+		TLBFlushesBy:      TLBFlushes{CR3: t.FlushCR3, INVLPG: t.FlushINVLPG, CR0CR4: t.FlushCR0CR4, All: t.FlushAll},
 		Exceptions:        c.Stats.Exceptions,
 		Interrupts:        c.Stats.Interrupts,
 		PortIO:            m.PC.PortCounts(),
+		Traps:             c.Traps(),
+		Sensitive:         c.SensitiveCounts(),
 		Hypercalls:        m.hypercallCounts(),
 	}
+	byName := map[string]*DeviceExits{}
+	device := func(name string) *DeviceExits {
+		if name == "" {
+			name = "(none)" // an empty port: the access still traps
+		}
+		if byName[name] == nil {
+			byName[name] = &DeviceExits{Device: name}
+		}
+		return byName[name]
+	}
+	for _, p := range s.PortIO {
+		device(p.Name).PortIO += p.Count
+	}
+	for _, r := range m.MMIO.Counts() {
+		device(r.Name).MMIO += r.Accesses
+	}
+	for _, name := range sortedKeys(byName) {
+		s.Devices = append(s.Devices, *byName[name])
+	}
+	sort.SliceStable(s.Devices, func(i, j int) bool {
+		return s.Devices[i].PortIO+s.Devices[i].MMIO > s.Devices[j].PortIO+s.Devices[j].MMIO
+	})
+	return s
 }
 
-// WriteStats prints the statistics as text.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Write prints the statistics as text.
 func (s Stats) Write(w io.Writer) {
 	fmt.Fprintf(w, "instructions      %d\n", s.Instructions)
 	fmt.Fprintf(w, "elapsed           %v\n", s.Elapsed.Round(time.Microsecond))
 	fmt.Fprintf(w, "guest MIPS        %.1f\n", s.MIPS())
 	fmt.Fprintf(w, "blocks translated %d (invalidated %d)\n", s.BlocksTranslated, s.BlocksInvalidated)
-	fmt.Fprintf(w, "TLB               %d hits, %d misses, %d flushes\n", s.TLBHits, s.TLBMisses, s.TLBFlushes)
+	fmt.Fprintf(w, "shadow TLB        %d hits, %d fills, %d flushes (CR3 %d, INVLPG %d, CR0/CR4 %d, all %d)\n",
+		s.TLBHits, s.TLBMisses, s.TLBFlushes, s.TLBFlushesBy.CR3, s.TLBFlushesBy.INVLPG, s.TLBFlushesBy.CR0CR4, s.TLBFlushesBy.All)
 	fmt.Fprintf(w, "exceptions        %d, interrupts %d\n", s.Exceptions, s.Interrupts)
-	for _, p := range s.PortIO {
-		fmt.Fprintf(w, "port %#06x %-10s %d\n", p.Port, p.Name, p.Count)
+	fmt.Fprintf(w, "traps             %d sensitive instructions emulated\n", s.Traps)
+	for _, r := range s.Sensitive {
+		fmt.Fprintf(w, "  %-28s %12d  %s\n", r.Name, r.Count, r.Reason)
+	}
+	fmt.Fprintf(w, "I/O exits by device (port, MMIO)\n")
+	for _, d := range s.Devices {
+		fmt.Fprintf(w, "  %-16s %12d %12d\n", d.Device, d.PortIO, d.MMIO)
 	}
 	writeHypercalls(w, s.Hypercalls)
+}
+
+// WriteJSON writes the statistics as one JSON object (--stats-json).
+func (s Stats) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
 }
 
 // splitModules splits QEMU's -initrd list for multiboot: modules are

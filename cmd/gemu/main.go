@@ -79,7 +79,7 @@ type runFlags struct {
 	netDump                                                       string
 	maxInstr                                                      uint64
 	timeout                                                       flagDuration
-	icount                                                        string
+	icount, statsJSON                                             string
 	stats, traceUser, linux, reboot                               bool
 }
 
@@ -99,7 +99,8 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.mode, "mode", "full", "execution mode: full (binary-translating interpreter, hypervisor hidden) or pv (the same, with KVM's paravirtual interface)")
 	f.Uint64Var(&f.maxInstr, "max-instructions", 0, "stop after `N` guest instructions (0: no limit)")
 	f.Var(&f.timeout, "timeout", "stop after this host `duration` (e.g. 10s)")
-	f.BoolVar(&f.stats, "stats", false, "print statistics at exit")
+	f.BoolVar(&f.stats, "stats", false, "print statistics at exit: traps by sensitive instruction, shadow TLB, I/O exits by device")
+	f.StringVar(&f.statsJSON, "stats-json", "", "write the statistics to `FILE` as JSON at exit")
 	f.BoolVar(&f.traceUser, "trace-user", false, "start --trace when the guest first runs user code (CPL 3)")
 	f.StringVar(&f.icount, "icount", "", "deterministic time: `shift=N` (or N) makes each instruction take 2^N ns of virtual time, idle time skipped, as QEMU's -icount")
 	f.BoolVar(&f.reboot, "reboot", false, "restart the machine when the guest resets it (default: a reset ends gemu, as QEMU's -no-reboot)")
@@ -281,6 +282,18 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if f.stats {
 		res.Stats.Write(stderr)
+	}
+	if f.statsJSON != "" {
+		out, err := os.Create(f.statsJSON)
+		if err == nil {
+			err = res.Stats.WriteJSON(out)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return fail(fmt.Errorf("--stats-json: %v", err))
+		}
 	}
 	return res.Status
 }

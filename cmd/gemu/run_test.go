@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -48,4 +50,46 @@ func TestICountFlag(t *testing.T) {
 		runs = append(runs, out+line)
 	}
 	require.Equal(t, runs[0], runs[1])
+}
+
+// --stats-json writes the traps by sensitive instruction, the shadow-TLB
+// figures and the I/O exits by device.
+func TestStatsJSON(t *testing.T) {
+	path := t.TempDir() + "/stats.json"
+	status, _, errOut := gemu("run", "--kernel", "../../testdata/rings.bin", "--stats", "--stats-json", path)
+	require.Equal(t, 1, status, errOut)
+	require.Contains(t, errOut, "traps ")
+	require.Contains(t, errOut, "I/O exits by device")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var s struct {
+		Instructions uint64 `json:"instructions"`
+		Traps        uint64 `json:"traps"`
+		Sensitive    []struct {
+			Name   string
+			Reason string
+			Count  uint64
+		} `json:"sensitive"`
+		Devices []struct {
+			Device string `json:"device"`
+			PortIO uint64 `json:"port_io"`
+		} `json:"devices"`
+		Flushes struct {
+			CR3 uint64 `json:"cr3"`
+		} `json:"tlb_flushes_by_cause"`
+	}
+	require.NoError(t, json.Unmarshal(b, &s))
+	require.NotZero(t, s.Instructions)
+	var sum uint64
+	rows := map[string]uint64{}
+	for _, r := range s.Sensitive {
+		sum += r.Count
+		rows[r.Name] = r.Count
+		require.NotEmpty(t, r.Reason, r.Name)
+	}
+	require.Equal(t, s.Traps, sum, "traps are the sum of the rows")
+	require.NotZero(t, rows["IRET"], "rings.asm returns from interrupts")
+	require.NotZero(t, rows["LTR Ew"], "rings.asm loads a TSS")
+	require.Equal(t, "com1", s.Devices[0].Device)
+	require.NotZero(t, s.Flushes.CR3)
 }
