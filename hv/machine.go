@@ -103,6 +103,7 @@ type Machine struct {
 	// backends are the open disk images; virtioMMIO the virtio-mmio
 	// windows the DSDT announces.
 	backends        []diskImage
+	ide             []devices.BlockBackend // the IDE disks' images, primary master first (gemuhc.go's block hypercall)
 	nics            []nic
 	virtioMMIO      []firmware.VirtioMMIODevice
 	virtioMMIOCores []*virtio.Core
@@ -141,6 +142,7 @@ func New(cfg Config) (*Machine, error) {
 		m.Close()
 		return nil, err
 	}
+	m.ide = disks.ide
 	// ISA interrupts go to both the 8259s and the IOAPIC, as on a PC chipset.
 	isa := &isaIRQs{}
 	m.clock = &machineClock{host: devices.NewHostClock(), icount: cfg.ICount, shift: cfg.ICountShift, insns: new(uint64)}
@@ -441,7 +443,7 @@ func (m *Machine) Run() (Result, error) {
 		case cpu.StopShutdown:
 			return m.finish(Result{Kind: ExitReset, Status: 0, Detail: err.Error()}), nil
 		case cpu.StopHalt:
-			if !c.InterruptsEnabled() {
+			if !c.InterruptsEnabled() || m.virtualIFMasked() {
 				return m.finish(Result{Kind: ExitPowerOff, Status: 0}), nil
 			}
 			m.waitForInterrupt(next)

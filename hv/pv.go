@@ -119,12 +119,15 @@ type kvmPV struct {
 	eoiWord    []byte // the word's first byte, read in place
 
 	hypercalls map[uint64]uint64 // calls by number
+
+	gemu *gemuHC // gemu's own hypercalls and virtual interrupt flag (gemuhc.go)
 }
 
 // enablePV turns the machine's CPU into a KVM guest's (Config.Paravirt).
 func (m *Machine) enablePV() {
 	k := &kvmPV{mem: m.Mem, clock: m.clock, lapic: m.LAPIC, cpu: m.CPU, next: m.CPU.MachineMSRs, hypercalls: map[uint64]uint64{}}
 	k.tscShift, k.tscMul = pvclockScale(TSCHz)
+	k.gemu = m.newGemuHC()
 	m.pv = k
 	m.CPU.Hypervisor = k
 	m.CPU.MachineMSRs = k
@@ -350,12 +353,13 @@ func highestBit(r *[8]uint32) int {
 	return -1
 }
 
-// Pending is the local APIC's, after a PV EOI the guest has made.
+// Pending is the local APIC's, after a PV EOI the guest has made, held
+// back while gemu's virtual interrupt flag masks it (gemuhc.go).
 func (k *kvmPV) Pending() bool {
 	if k.eoiPending {
 		k.pollEOI()
 	}
-	return k.lapic.Pending()
+	return k.gemu.deliverable(k.lapic.Pending())
 }
 
 // Acknowledge is the local APIC's INTA; with PV EOI enabled, an
@@ -385,6 +389,7 @@ func (k *kvmPV) Acknowledge() uint8 {
 // Hypercall is VMCALL/VMMCALL (hypercalls.rst): RAX the number, RBX RCX RDX
 // RSI the arguments, the result in RAX; outside 64-bit mode all are 32-bit.
 // At CPL > 0 the result is -KVM_EPERM, for an unknown number -KVM_ENOSYS.
+// Numbers 47450000H-4745FFFFH are gemu's own (gemuhc.go).
 func (k *kvmPV) Hypercall(c *cpu.CPU) {
 	nr, a0, a1, a2, a3 := c.R[cpu.EAX], c.R[cpu.EBX], c.R[cpu.ECX], c.R[cpu.EDX], c.R[cpu.ESI]
 	long := c.Mode() == 64
@@ -402,6 +407,8 @@ func (k *kvmPV) Hypercall(c *cpu.CPU) {
 		ret = 0 // one vCPU: nobody to wake or yield to
 	case nr == kvmHCSendIPI:
 		ret = k.sendIPI(a0, a1, uint32(a2), a3, long)
+	case isGemuHC(nr):
+		ret = k.gemu.call(c, nr, a0, a1, a2, a3) // gemuhc.go
 	default:
 		ret = -kvmENOSYS
 	}

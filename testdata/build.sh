@@ -1,7 +1,9 @@
 #!/bin/sh
 # build.sh: build the test guests of testdata/.
 #   ./build.sh          assemble every *.asm into *.bin (nasm -f bin), make
-#                       bootsector.img, copy demo.bin to ../cmd/gemu/demo.bin
+#                       bootsector.img and the two builds of pvwork.asm
+#                       (pvwork-full.bin, pvwork-pv.bin), copy demo.bin to
+#                       ../cmd/gemu/demo.bin
 #   ./build.sh --regen  first regenerate alu-ops.inc and alu-cases.inc by
 #                       running gen-alu.c on this CPU (needs gcc; the BCD part
 #                       needs gcc -m32, run natively or else under qemu-i386)
@@ -36,9 +38,14 @@ if [ "${1:-}" = "--regen" ]; then
 fi
 
 for src in *.asm; do
+	case $src in
+	pvwork.asm) continue ;; # two builds of it, below
+	esac
 	nasm -f bin -o "${src%.asm}.bin" "$src"
 done
 nasm -f bin -DDISK_IMAGE -o bootsector.img bootsector.asm
+nasm -f bin -DPV=0 -o pvwork-full.bin pvwork.asm
+nasm -f bin -DPV=1 -o pvwork-pv.bin pvwork.asm
 mkdir -p ../cmd/gemu
 cp demo.bin ../cmd/gemu/demo.bin
 ls -l *.bin bootsector.img | awk '{ printf "%8d %s\n", $5, $NF }'
