@@ -35,6 +35,7 @@ var demoGuest []byte
 const usage = `usage: gemu run [flags]
        gemu initramfs -o FILE [flags]   (a busybox initramfs; gemu initramfs -h)
        gemu img create|info|commit ...  (disk images and overlays; gemu img -h)
+       gemu bench [flags] WORKLOAD...   (gemu's modes beside QEMU on named workloads; gemu bench -h)
 
 Boots a guest on gemu's virtual PC: a multiboot, ELF32 or flat kernel with
 --kernel, a BIOS boot disk with --disk, or the embedded demo guest.
@@ -66,6 +67,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdInitramfs(args[1:], stdout, stderr)
 	case "img":
 		return cmdImg(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "gemu: unknown command %q (try: gemu run)\n", args[0])
 		return 2
