@@ -112,8 +112,11 @@ type Machine struct {
 	trace func(c *cpu.CPU, eip uint64, text string) // the --trace writer
 	// stopRequested is set by Stop from another goroutine (the console).
 	stopRequested atomic.Bool
-	start         time.Time
-	pv            *kvmPV // pv mode: KVM's paravirtual interface (pv.go)
+	// wakeup ends a halted vCPU's sleep (wake); idleTimer times the sleep.
+	wakeup    chan struct{}
+	idleTimer *time.Timer
+	start     time.Time
+	pv        *kvmPV // pv mode: KVM's paravirtual interface (pv.go)
 }
 
 // sliceInstructions bounds how long the CPU runs between device polls: at
@@ -132,7 +135,7 @@ func New(cfg Config) (*Machine, error) {
 	if cfg.ICount && cfg.ICountShift > MaxICountShift {
 		return nil, fmt.Errorf("icount shift %d: at most %d (2^shift ns per instruction)", cfg.ICountShift, MaxICountShift)
 	}
-	m := &Machine{cfg: cfg, Mem: mem}
+	m := &Machine{cfg: cfg, Mem: mem, wakeup: make(chan struct{}, 1)}
 	drives := cfg.Drives
 	if cfg.Disk != "" {
 		drives = append([]Drive{{Path: cfg.Disk, Interface: DriveIDE}}, drives...)
@@ -362,7 +365,10 @@ func (m *Machine) logf(format string, args ...any) {
 }
 
 // SerialInput queues bytes for the guest's COM1; any goroutine may call it.
-func (m *Machine) SerialInput(b []byte) { m.PC.COM1.Input(b) }
+func (m *Machine) SerialInput(b []byte) {
+	m.PC.COM1.Input(b)
+	m.wake()
+}
 
 func (m *Machine) readSerial(r io.Reader) {
 	buf := make([]byte, 256)
@@ -386,7 +392,10 @@ func (m *Machine) onDebugExit(status int) {
 }
 
 // Stop ends Run at the next slice boundary; other goroutines may call it.
-func (m *Machine) Stop() { m.stopRequested.Store(true) }
+func (m *Machine) Stop() {
+	m.stopRequested.Store(true)
+	m.wake()
+}
 
 // onPowerOff is the ACPI S5 soft-off: the run ends with status 0.
 func (m *Machine) onPowerOff() {
@@ -486,8 +495,31 @@ func (m *Machine) waitForInterrupt(next time.Duration) {
 			d = time.Millisecond
 		}
 		if d > 0 {
-			time.Sleep(d)
+			m.sleep(d)
 		}
+	}
+}
+
+// sleep waits d, or less if wake is called meanwhile (a frame or serial
+// input arrived, or Stop).
+func (m *Machine) sleep(d time.Duration) {
+	if m.idleTimer == nil {
+		m.idleTimer = time.NewTimer(d)
+	} else {
+		m.idleTimer.Reset(d)
+	}
+	select {
+	case <-m.wakeup:
+		m.idleTimer.Stop()
+	case <-m.idleTimer.C:
+	}
+}
+
+// wake ends a halted vCPU's sleep early; any goroutine may call it.
+func (m *Machine) wake() {
+	select {
+	case m.wakeup <- struct{}{}:
+	default:
 	}
 }
 

@@ -57,6 +57,7 @@ func (m *Machine) addNICs(specs []devices.NetSpec, dump string, defaultModel dev
 			}
 			link = d
 		}
+		link = wakingLink{NetBackend: link, wake: m.wake}
 		model := spec.Model
 		if model == "" {
 			model = defaultModel
@@ -103,4 +104,22 @@ func (m *Machine) pollNICs() {
 	for _, n := range m.nics {
 		n.Poll()
 	}
+}
+
+// wakingLink wakes the halted vCPU when a frame arrives, so that the card
+// sees it now rather than at the end of the vCPU's idle sleep.
+type wakingLink struct {
+	devices.NetBackend
+	wake func()
+}
+
+func (l wakingLink) SetReceiver(fn func(frame []byte)) {
+	if fn == nil {
+		l.NetBackend.SetReceiver(nil)
+		return
+	}
+	l.NetBackend.SetReceiver(func(frame []byte) {
+		fn(frame)
+		l.wake()
+	})
 }
