@@ -20,6 +20,9 @@ type block struct {
 	mode   uint8
 	valid  bool
 	insts  []inst
+	// exec is the prefix of insts that execBlock dispatches: all of them, or
+	// all but a final Jcc fused into the instruction before it (fuse.go).
+	exec []inst
 	// link caches the successor blocks that start in the same page
 	// (taken branch target and fall-through).
 	link [2]*block
@@ -250,6 +253,10 @@ func (c *CPU) decodeBlock(pa mmu.GPA, eip, csBase uint64, max int) *block {
 		}
 	}
 	bl.insts = insts
+	bl.exec = insts
+	if c.Trace == nil {
+		bl.exec = insts[:fuse(insts)]
+	}
 	bl.pages[0] = uint64(pa) >> 12
 	c.registerCodePage(bl, pa)
 	if f.hasNext && f.crossed {

@@ -295,7 +295,21 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 			prev = nil
 			continue
 		}
-		b := c.nextBlock(prev)
+		// The successor is most often one of prev's links; look there
+		// before calling out to the block cache.
+		var b *block
+		if prev != nil {
+			if nb := prev.link[0]; nb != nil && nb.eip == c.EIP && nb.valid {
+				b = nb
+			} else if nb := prev.link[1]; nb != nil && nb.eip == c.EIP && nb.valid {
+				b = nb
+			}
+		}
+		if b != nil {
+			c.Stats.ChainedJumps++
+		} else {
+			b = c.nextBlock(prev)
+		}
 		c.curBlock = b
 		c.stop = false
 		c.execBlock(b)
@@ -319,22 +333,31 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 // execBlock runs the pre-decoded operations of one block. The hot loop:
 // one store of EIP and one indirect call per guest instruction.
 func (c *CPU) execBlock(b *block) {
-	insts := b.insts
+	insts := b.exec
 	for i := range insts {
 		in := &insts[i]
 		c.EIP = in.eip
 		in.fn(c, in)
 		if c.stop {
-			c.Stats.Instructions += uint64(i + 1)
-			if !in.branch {
-				c.EIP = in.next
-			}
+			c.blockStopped(b, i)
 			return
 		}
 	}
-	c.Stats.Instructions += uint64(len(insts))
+	c.Stats.Instructions += uint64(len(b.insts))
 	if last := &insts[len(insts)-1]; !last.branch {
 		c.EIP = last.next
+	}
+}
+
+// blockStopped ends a block early after instruction i of b.exec set c.stop.
+func (c *CPU) blockStopped(b *block, i int) {
+	n := i + 1
+	if n == len(b.exec) {
+		n = len(b.insts) // a fused pair retired both
+	}
+	c.Stats.Instructions += uint64(n)
+	if in := &b.exec[i]; !in.branch {
+		c.EIP = in.next
 	}
 }
 

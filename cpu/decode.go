@@ -327,7 +327,7 @@ prefixes:
 		}
 	}
 	in.sub = desc.sub
-	specialize(in)
+	specialize(in, mode)
 	return decOK
 }
 

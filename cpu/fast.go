@@ -8,17 +8,63 @@ package cpu
 // specializeOff turns specialization off (tests compare both paths).
 var specializeOff bool
 
-// specialize replaces a generic handler by a faster one for the same form.
-func specialize(in *inst) {
-	if specializeOff || in.lock || in.rep != 0 {
+// specialize replaces a generic handler by a faster one for the same form,
+// decoded in the given mode.
+func specialize(in *inst, mode uint8) {
+	if specializeOff || in.lock {
+		return
+	}
+	if in.rep != 0 {
+		if mode == mode64 {
+			specializeString(in)
+		}
+		return
+	}
+	if mode == mode64 && specializeLong(in) {
 		return
 	}
 	switch in.size {
+	case 1:
+		specialize8(in)
+	case 2:
+		specialize16(in)
 	case 4:
 		specialize32(in)
 	case 8:
 		specialize64(in)
 	}
+}
+
+func specialize8(in *inst) {
+	fn := in.fn
+	switch {
+	case same(fn, aluEI) && !in.mem && in.sub == aluCMP && lowByteReg(in.rm):
+		in.fn = cmpRI8
+	}
+}
+
+func specialize16(in *inst) {
+	fn := in.fn
+	switch {
+	case same(fn, opShift) && !in.mem && in.imm2 == 0 && in.sub == shSHR && in.imm&31 != 0:
+		in.fn = shrRI16
+	}
+}
+
+// cmpRI8: CMP r8, imm8 on the low byte of a register.
+func cmpRI8(c *CPU, in *inst) {
+	a, b := uint8(c.R[in.rm]), uint8(in.imm)
+	c.setLazy(lzSub, 1, false, uint64(a), uint64(b), uint64(a-b))
+}
+
+// shrRI16: SHR r16, imm8 (count 1–31: counts past 15 leave 0, CF from
+// the bits shifted out, as the generic shift computes them).
+func shrRI16(c *CPU, in *inst) {
+	n := in.imm & 31
+	v := c.R[in.rm] & 0xFFFF
+	res := v >> n
+	c.R[in.rm] = c.R[in.rm]&^0xFFFF | res
+	c.setResFlags(2, res, v>>(n-1)&1 != 0, v>>15 != 0)
 }
 
 func specialize32(in *inst) {
@@ -69,14 +115,46 @@ func specialize32(in *inst) {
 		in.fn, in.reg = inc32, in.rm
 	case same(fn, decE) && !in.mem:
 		in.fn, in.reg = dec32, in.rm
-	case same(fn, opLEA) && in.asize == 4:
-		in.fn = lea32
-	case same(fn, opShift) && !in.mem && in.imm2 == 0:
-		switch in.sub {
-		case shSHL, shSAL:
-			in.fn = shlRI32
-		case shSHR:
-			in.fn = shrRI32
+	case same(fn, opLEA) && (in.asize == 4 || in.asize == 8):
+		in.fn = lea32 // the address wraps at 32 bits or wider: the low half is the same
+	case same(fn, opShift) && !in.mem:
+		specializeShift(in, &shiftRI32, &shiftRC32)
+	case same(fn, testEG) && !in.mem:
+		in.fn = testRR32
+	case same(fn, testEI) && !in.mem:
+		in.fn = testRI32
+	case same(fn, testAI):
+		in.fn, in.rm = testRI32, EAX
+	case same(fn, movRI):
+		in.fn = movRI64 // the decoder zero-extended imm32
+	case same(fn, movzxB) && !in.mem && lowByteReg(in.rm):
+		in.fn = movzxRR8
+	case same(fn, imulGE) && !in.mem:
+		in.fn = imulRR32
+	case same(fn, imulGEI) && !in.mem:
+		in.fn = imulRRI32
+	case same(fn, opCMOVcc) && !in.mem:
+		in.fn = cmovRR32
+	}
+}
+
+// specializeShift picks a shift handler by count form: immediate (or 1) from
+// ri, CL from rc. A zero immediate count stays generic.
+func specializeShift(in *inst, ri, rc *[8]handler) {
+	switch in.imm2 {
+	case 0, 1:
+		if in.imm2 == 1 {
+			in.imm = 1 // D1 /r: the count is 1
+		}
+		if in.imm&shiftCountMask(in.size) == 0 {
+			return
+		}
+		if f := ri[in.sub]; f != nil {
+			in.fn = f
+		}
+	case 2:
+		if f := rc[in.sub]; f != nil {
+			in.fn = f
 		}
 	}
 }
@@ -113,30 +191,98 @@ func dec32(c *CPU, in *inst) {
 	c.setLazy(lzDec, 4, c.cf(), uint64(a), 1, uint64(a-1))
 }
 
-func shlRI32(c *CPU, in *inst) {
-	n := in.imm & 31
-	if n == 0 {
-		c.R[in.rm] &= 0xFFFFFFFF
-		return
-	}
-	v := c.R[in.rm] & 0xFFFFFFFF
-	r, fl, mask := c.shift(shSHL, 4, v, n)
-	c.R[in.rm] = uint64(r)
-	c.setArith(mask, fl)
+// setResFlags records flags known at once: ZF, SF, PF of res, CF, OF, AF clear.
+func (c *CPU) setResFlags(size uint8, res uint64, cf, of bool) {
+	c.setLazy(lzRes, size, cf, 0, uint64(b2u(of)), res)
 }
 
-func shrRI32(c *CPU, in *inst) {
-	n := in.imm & 31
+// Shifts of a 32-bit register (SDM Vol. 2 SAL/SAR/SHL/SHR); n is 1–31.
+// SHL: CF is the last bit out, OF = MSB(result) XOR CF; SHR: OF = MSB of
+// the operand; SAR: OF = 0. AF is left clear, as by the generic shift.
+func shl32(c *CPU, r uint8, n uint64) {
+	v := uint32(c.R[r])
+	res := v << n
+	cf := v>>(32-n)&1 != 0
+	c.R[r] = uint64(res)
+	c.setResFlags(4, uint64(res), cf, res>>31 != 0 != cf)
+}
+
+func shr32(c *CPU, r uint8, n uint64) {
+	v := uint32(c.R[r])
+	res := v >> n
+	c.R[r] = uint64(res)
+	c.setResFlags(4, uint64(res), v>>(n-1)&1 != 0, v>>31 != 0)
+}
+
+func sar32(c *CPU, r uint8, n uint64) {
+	v := int32(c.R[r])
+	res := uint32(v >> n)
+	c.R[r] = uint64(res)
+	c.setResFlags(4, uint64(res), v>>(n-1)&1 != 0, false)
+}
+
+var shiftRI32 = [8]handler{
+	shSHL: func(c *CPU, in *inst) { shl32(c, in.rm, in.imm&31) },
+	shSAL: func(c *CPU, in *inst) { shl32(c, in.rm, in.imm&31) },
+	shSHR: func(c *CPU, in *inst) { shr32(c, in.rm, in.imm&31) },
+	shSAR: func(c *CPU, in *inst) { sar32(c, in.rm, in.imm&31) },
+}
+
+// By CL: a masked count of 0 changes no flag but still zero-extends the
+// register (in 64-bit mode).
+var shiftRC32 = [8]handler{
+	shSHL: func(c *CPU, in *inst) { shiftCL32(c, in, shl32) },
+	shSAL: func(c *CPU, in *inst) { shiftCL32(c, in, shl32) },
+	shSHR: func(c *CPU, in *inst) { shiftCL32(c, in, shr32) },
+	shSAR: func(c *CPU, in *inst) { shiftCL32(c, in, sar32) },
+}
+
+func shiftCL32(c *CPU, in *inst, f func(c *CPU, r uint8, n uint64)) {
+	n := c.R[ECX] & 31
 	if n == 0 {
 		c.R[in.rm] &= 0xFFFFFFFF
 		return
 	}
-	v := uint32(c.R[in.rm])
-	r := v >> uint32(n)
-	c.R[in.rm] = uint64(r)
-	c.materialize()
-	fl := szp(uint64(r), 4) | b2f(v>>uint32(n-1)&1 != 0, FlagCF) | b2f(v&0x80000000 != 0, FlagOF)
-	c.eflags = c.eflags&^ArithFlags | fl
+	f(c, in.rm, n)
+}
+
+func movRI64(c *CPU, in *inst) { c.R[in.reg] = in.imm }
+
+// movzxRR8: MOVZX r32/r64, r8 from the low byte of a register.
+func movzxRR8(c *CPU, in *inst) { c.R[in.reg] = c.R[in.rm] & 0xFF }
+
+func testRR32(c *CPU, in *inst) {
+	r := uint32(c.R[in.rm]) & uint32(c.R[in.reg])
+	c.setLazy(lzLogic, 4, false, uint64(r), uint64(r), uint64(r))
+}
+
+func testRI32(c *CPU, in *inst) {
+	r := uint32(c.R[in.rm]) & uint32(in.imm)
+	c.setLazy(lzLogic, 4, false, uint64(r), uint64(r), uint64(r))
+}
+
+// IMUL r32, r32 and r32, r32, imm: CF = OF = the product does not fit.
+func imulRR32(c *CPU, in *inst) {
+	p := int64(int32(c.R[in.reg])) * int64(int32(c.R[in.rm]))
+	c.R[in.reg] = uint64(uint32(p))
+	over := p != int64(int32(p))
+	c.setResFlags(4, uint64(uint32(p)), over, over)
+}
+
+func imulRRI32(c *CPU, in *inst) {
+	p := int64(int32(c.R[in.rm])) * int64(int32(in.imm))
+	c.R[in.reg] = uint64(uint32(p))
+	over := p != int64(int32(p))
+	c.setResFlags(4, uint64(uint32(p)), over, over)
+}
+
+// CMOVcc r32, r32: the destination is zero-extended whether or not it moves.
+func cmovRR32(c *CPU, in *inst) {
+	if c.cond(in.sub) {
+		c.R[in.reg] = c.R[in.rm] & 0xFFFFFFFF
+	} else {
+		c.R[in.reg] &= 0xFFFFFFFF
+	}
 }
 
 // ALU r32, r32 (rm ← rm op reg) and r32, imm.

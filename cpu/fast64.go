@@ -42,13 +42,26 @@ func specialize64(in *inst) {
 		in.fn, in.reg = dec64, in.rm
 	case same(fn, opLEA) && in.asize == 8:
 		in.fn = lea64
-	case same(fn, opShift) && !in.mem && in.imm2 == 0:
-		switch in.sub {
-		case shSHR:
-			in.fn = shrRI64
-		case shSHL, shSAL:
-			in.fn = shlRI64
-		}
+	case same(fn, opShift) && !in.mem:
+		specializeShift(in, &shiftRI64, &shiftRC64)
+	case same(fn, testEG) && !in.mem:
+		in.fn = testRR64
+	case same(fn, testEI) && !in.mem:
+		in.fn = testRI64
+	case same(fn, testAI):
+		in.fn, in.rm = testRI64, EAX
+	case same(fn, movRI):
+		in.fn = movRI64
+	case same(fn, movzxB) && !in.mem && lowByteReg(in.rm):
+		in.fn = movzxRR8
+	case same(fn, opMOVSXD) && !in.mem:
+		in.fn = movsxdRR
+	case same(fn, imulGE) && !in.mem:
+		in.fn = imulRR64
+	case same(fn, imulGEI) && !in.mem:
+		in.fn = imulRRI64
+	case same(fn, opCMOVcc) && !in.mem:
+		in.fn = cmovRR64
 	}
 }
 
@@ -72,30 +85,75 @@ func dec64(c *CPU, in *inst) {
 	c.setLazy(lzDec, 8, c.cf(), a, 1, a-1)
 }
 
-func shrRI64(c *CPU, in *inst) {
-	n := in.imm & 63
-	if n == 0 {
-		return
-	}
-	v := c.R[in.rm]
-	r := v >> n
-	c.R[in.rm] = r
-	c.materialize()
-	fl := szp(r, 8) | b2f(v>>(n-1)&1 != 0, FlagCF) | b2f(v>>63 != 0, FlagOF)
-	c.eflags = c.eflags&^ArithFlags | fl
+// Shifts of a 64-bit register; n is 1–63 (see shl32).
+func shl64(c *CPU, r uint8, n uint64) {
+	v := c.R[r]
+	res := v << n
+	cf := v>>(64-n)&1 != 0
+	c.R[r] = res
+	c.setResFlags(8, res, cf, res>>63 != 0 != cf)
 }
 
-func shlRI64(c *CPU, in *inst) {
-	n := in.imm & 63
-	if n == 0 {
-		return
+func shr64(c *CPU, r uint8, n uint64) {
+	v := c.R[r]
+	res := v >> n
+	c.R[r] = res
+	c.setResFlags(8, res, v>>(n-1)&1 != 0, v>>63 != 0)
+}
+
+func sar64(c *CPU, r uint8, n uint64) {
+	v := int64(c.R[r])
+	res := uint64(v >> n)
+	c.R[r] = res
+	c.setResFlags(8, res, v>>(n-1)&1 != 0, false)
+}
+
+var shiftRI64 = [8]handler{
+	shSHL: func(c *CPU, in *inst) { shl64(c, in.rm, in.imm&63) },
+	shSAL: func(c *CPU, in *inst) { shl64(c, in.rm, in.imm&63) },
+	shSHR: func(c *CPU, in *inst) { shr64(c, in.rm, in.imm&63) },
+	shSAR: func(c *CPU, in *inst) { sar64(c, in.rm, in.imm&63) },
+}
+
+var shiftRC64 = [8]handler{
+	shSHL: func(c *CPU, in *inst) { shiftCL64(c, in, shl64) },
+	shSAL: func(c *CPU, in *inst) { shiftCL64(c, in, shl64) },
+	shSHR: func(c *CPU, in *inst) { shiftCL64(c, in, shr64) },
+	shSAR: func(c *CPU, in *inst) { shiftCL64(c, in, sar64) },
+}
+
+func shiftCL64(c *CPU, in *inst, f func(c *CPU, r uint8, n uint64)) {
+	if n := c.R[ECX] & 63; n != 0 {
+		f(c, in.rm, n)
 	}
-	r, fl, mask := c.shift(shSHL, 8, c.R[in.rm], n)
-	c.R[in.rm] = r
-	c.setArith(mask, fl)
+}
+
+func imulRR64(c *CPU, in *inst) {
+	hi, lo := mul128(int64(c.R[in.reg]), int64(c.R[in.rm]))
+	c.R[in.reg] = lo
+	over := hi != int64(lo)>>63
+	c.setResFlags(8, lo, over, over)
+}
+
+func imulRRI64(c *CPU, in *inst) {
+	hi, lo := mul128(int64(c.R[in.rm]), int64(in.imm))
+	c.R[in.reg] = lo
+	over := hi != int64(lo)>>63
+	c.setResFlags(8, lo, over, over)
+}
+
+func cmovRR64(c *CPU, in *inst) {
+	if c.cond(in.sub) {
+		c.R[in.reg] = c.R[in.rm]
+	}
 }
 
 func logic64(c *CPU, r uint64) { c.setLazy(lzLogic, 8, false, r, r, r) }
+
+func movsxdRR(c *CPU, in *inst) { c.R[in.reg] = uint64(int64(int32(c.R[in.rm]))) }
+
+func testRR64(c *CPU, in *inst) { logic64(c, c.R[in.rm]&c.R[in.reg]) }
+func testRI64(c *CPU, in *inst) { logic64(c, c.R[in.rm]&in.imm) }
 
 // ALU r64, r64 (rm ← rm op reg) and r64, imm (sign-extended imm32).
 var aluRR64 = [8]handler{

@@ -15,6 +15,9 @@ const (
 	lzLogic               // AND OR XOR TEST: CF = OF = 0
 	lzInc                 // CF kept in cin
 	lzDec                 // CF kept in cin
+	// lzRes: ZF, SF and PF from res, CF in cin, OF in bit 0 of b, AF clear
+	// (shifts, multiplies: the flags they define are known at once).
+	lzRes
 )
 
 type lazyFlags struct {
@@ -53,7 +56,7 @@ func (c *CPU) cf() bool {
 		return l.a&m < l.b&m || (l.cin && l.a&m == l.b&m)
 	case lzLogic:
 		return false
-	default: // lzInc, lzDec
+	default: // lzInc, lzDec, lzRes
 		return l.cin
 	}
 }
@@ -82,6 +85,8 @@ func (c *CPU) of() bool {
 		return (l.a^l.res)&(l.b^l.res)&s != 0
 	case lzSub, lzSbb, lzDec:
 		return (l.a^l.b)&(l.a^l.res)&s != 0
+	case lzRes:
+		return l.b&1 != 0
 	default:
 		return false
 	}
@@ -99,7 +104,7 @@ func (c *CPU) af() bool {
 	switch l.op {
 	case lzNone:
 		return c.eflags&FlagAF != 0
-	case lzLogic:
+	case lzLogic, lzRes:
 		return false
 	default:
 		return (l.a^l.b^l.res)&0x10 != 0
@@ -187,24 +192,93 @@ func b2f(v bool, f uint32) uint32 {
 
 // cond evaluates condition code cc (SDM Vol. 1 Appendix B, Table B-1).
 func (c *CPU) cond(cc uint8) bool {
-	var r bool
-	switch cc >> 1 {
-	case 0: // O
-		r = c.of()
-	case 1: // B
-		r = c.cf()
-	case 2: // E
-		r = c.zf()
-	case 3: // BE
-		r = c.cf() || c.zf()
-	case 4: // S
-		r = c.sf()
-	case 5: // P
-		r = c.pf()
-	case 6: // L
-		r = c.sf() != c.of()
-	case 7: // LE
-		r = c.zf() || c.sf() != c.of()
+	if cc>>1 == 5 { // P, NP: the only conditions on PF, which costs a popcount
+		return c.pf() != (cc&1 != 0)
 	}
-	return r != (cc&1 != 0)
+	return ccTable[cc&15]>>c.condIndex()&1 != 0
+}
+
+// Conditions are evaluated through a table: the five status flags that
+// conditions test, packed into an index, select a bit of ccTable[cc].
+// Only P and NP read the PF bit, and they are evaluated apart, so the
+// indexes computed on the hot paths leave PF out.
+const (
+	ciCF = 1 << iota
+	ciZF
+	ciSF
+	ciOF
+	ciPF
+)
+
+var ccTable = func() (t [16]uint32) {
+	for cc := 0; cc < 16; cc++ {
+		for i := uint32(0); i < 32; i++ {
+			cf, zf, sf, of, pf := i&ciCF != 0, i&ciZF != 0, i&ciSF != 0, i&ciOF != 0, i&ciPF != 0
+			var r bool
+			switch cc >> 1 {
+			case 0: // O
+				r = of
+			case 1: // B
+				r = cf
+			case 2: // E
+				r = zf
+			case 3: // BE
+				r = cf || zf
+			case 4: // S
+				r = sf
+			case 5: // P
+				r = pf
+			case 6: // L
+				r = sf != of
+			case 7: // LE
+				r = zf || sf != of
+			}
+			if r != (cc&1 != 0) {
+				t[cc] |= 1 << i
+			}
+		}
+	}
+	return t
+}()
+
+func b2u(v bool) uint32 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// subIndex is the condition index (without PF) of a - b = r (CMP, SUB) at size bytes.
+func subIndex(a, b, r uint64, size uint8) uint32 {
+	m, s := sizeMask(size), signBit(size)
+	a, b, r = a&m, b&m, r&m
+	return b2u(a < b) | b2u(r == 0)<<1 | b2u(r&s != 0)<<2 | b2u((a^b)&(a^r)&s != 0)<<3
+}
+
+// logicIndex is the condition index (without PF) of a logic result (CF = OF = 0).
+func logicIndex(r uint64, size uint8) uint32 {
+	r &= sizeMask(size)
+	return b2u(r == 0)<<1 | b2u(r&signBit(size) != 0)<<2
+}
+
+// condIndex packs the current status flags for ccTable (PF only when the
+// flags are materialized).
+func (c *CPU) condIndex() uint32 {
+	l := &c.lz
+	switch l.op {
+	case lzNone:
+		f := c.eflags
+		return f&FlagCF | f>>5&ciZF | f>>5&ciSF | f>>8&ciOF | f<<2&ciPF
+	case lzSub:
+		return subIndex(l.a, l.b, l.res, l.size)
+	case lzLogic:
+		return logicIndex(l.res, l.size)
+	case lzAdd:
+		m, s := sizeMask(l.size), signBit(l.size)
+		a, b, r := l.a&m, l.b&m, l.res&m
+		return b2u(r < a) | b2u(r == 0)<<1 | b2u(r&s != 0)<<2 | b2u((a^r)&(b^r)&s != 0)<<3
+	case lzRes:
+		return logicIndex(l.res, l.size) | b2u(l.cin) | uint32(l.b&1)<<3
+	}
+	return b2u(c.cf()) | b2u(c.zf())<<1 | b2u(c.sf())<<2 | b2u(c.of())<<3
 }

@@ -169,7 +169,9 @@ func (c *CPU) translate(la uint64, write, user, fetch bool) mmu.GPA {
 	} else {
 		pa = mmu.GPA(la)
 	}
-	if c.mem.IsRAM(pa&^0xFFF, mmu.PageSize) {
+	// Only canonical addresses enter the TLB: the 64-bit fast paths (fast64.go)
+	// take a hit as proof that an address is canonical.
+	if c.mem.IsRAM(pa&^0xFFF, mmu.PageSize) && canonical(la) {
 		u := 0
 		if user {
 			u = 1

@@ -151,8 +151,13 @@ func (m *Memory) Write(addr GPA, data []byte) {
 	}
 }
 
-// Read32 and friends are conveniences for loaders and tests.
+// Read32 and friends access RAM directly and go through Read and Write
+// (MMIO, open bus) otherwise. The page walkers read and update entries
+// with them, so the RAM path must not allocate.
 func (m *Memory) Read32(addr GPA) uint32 {
+	if m.IsRAM(addr, 4) {
+		return binary.LittleEndian.Uint32(m.RAM[addr:])
+	}
 	var b [4]byte
 	m.Read(addr, b[:])
 	return binary.LittleEndian.Uint32(b[:])
@@ -160,6 +165,11 @@ func (m *Memory) Read32(addr GPA) uint32 {
 
 // Write32 writes a little-endian 32-bit value.
 func (m *Memory) Write32(addr GPA, v uint32) {
+	if m.IsRAM(addr, 4) {
+		binary.LittleEndian.PutUint32(m.RAM[addr:], v)
+		m.NoteWrite(addr, 4)
+		return
+	}
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], v)
 	m.Write(addr, b[:])
@@ -167,6 +177,11 @@ func (m *Memory) Write32(addr GPA, v uint32) {
 
 // Write16 writes a little-endian 16-bit value.
 func (m *Memory) Write16(addr GPA, v uint16) {
+	if m.IsRAM(addr, 2) {
+		binary.LittleEndian.PutUint16(m.RAM[addr:], v)
+		m.NoteWrite(addr, 2)
+		return
+	}
 	var b [2]byte
 	binary.LittleEndian.PutUint16(b[:], v)
 	m.Write(addr, b[:])
@@ -174,6 +189,9 @@ func (m *Memory) Write16(addr GPA, v uint16) {
 
 // Read16 reads a little-endian 16-bit value.
 func (m *Memory) Read16(addr GPA) uint16 {
+	if m.IsRAM(addr, 2) {
+		return binary.LittleEndian.Uint16(m.RAM[addr:])
+	}
 	var b [2]byte
 	m.Read(addr, b[:])
 	return binary.LittleEndian.Uint16(b[:])

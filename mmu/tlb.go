@@ -23,8 +23,10 @@ type TLB struct {
 	Read  [2][TLBSize]TLBEntry // [0] supervisor, [1] user
 	Write [2][TLBSize]TLBEntry
 	Exec  [2][TLBSize]TLBEntry // instruction fetches (execute-disable pages stay out)
-	// global marks entries filled from global pages (CR4.PGE), kept across CR3 writes.
-	globalPages map[uint64]struct{}
+	// global marks the entries filled from global pages (CR4.PGE), kept
+	// across CR3 writes; nGlobal counts such fills since the last full flush.
+	global  [3][2][TLBSize]bool
+	nGlobal int
 
 	Hits, Misses uint64
 	// Flushes counts invalidations by cause.
@@ -44,47 +46,47 @@ const (
 	TLBExec
 )
 
-// Fill installs a translation of the page holding va in one table.
-func (t *TLB) Fill(table int, user int, va uint64, pa GPA, global bool) {
-	e := TLBEntry{Tag: Tag(va), Page: uint64(pa) &^ (PageSize - 1)}
+func (t *TLB) table(table int) *[2][TLBSize]TLBEntry {
 	switch table {
 	case TLBWrite:
-		t.Write[user][Index(va)] = e
+		return &t.Write
 	case TLBExec:
-		t.Exec[user][Index(va)] = e
-	default:
-		t.Read[user][Index(va)] = e
+		return &t.Exec
 	}
+	return &t.Read
+}
+
+// Fill installs a translation of the page holding va in one table.
+func (t *TLB) Fill(table int, user int, va uint64, pa GPA, global bool) {
+	i := Index(va)
+	t.table(table)[user][i] = TLBEntry{Tag: Tag(va), Page: uint64(pa) &^ (PageSize - 1)}
+	t.global[table][user][i] = global
 	if global {
-		if t.globalPages == nil {
-			t.globalPages = make(map[uint64]struct{})
-		}
-		t.globalPages[Tag(va)] = struct{}{}
+		t.nGlobal++
 	}
 }
 
 // Flush empties the TLB. keepGlobal keeps global pages (a CR3 write with
 // CR4.PGE set, SDM Vol. 3A §4.10.4.1).
 func (t *TLB) Flush(keepGlobal bool) {
-	if !keepGlobal || len(t.globalPages) == 0 {
+	if !keepGlobal || t.nGlobal == 0 {
 		t.Read = [2][TLBSize]TLBEntry{}
 		t.Write = [2][TLBSize]TLBEntry{}
 		t.Exec = [2][TLBSize]TLBEntry{}
-		if !keepGlobal {
-			t.globalPages = nil
+		if t.nGlobal != 0 {
+			t.global = [3][2][TLBSize]bool{}
+			t.nGlobal = 0
 		}
 		return
 	}
-	for u := 0; u < 2; u++ {
-		for i := range t.Read[u] {
-			if _, g := t.globalPages[t.Read[u][i].Tag]; !g {
-				t.Read[u][i] = TLBEntry{}
-			}
-			if _, g := t.globalPages[t.Write[u][i].Tag]; !g {
-				t.Write[u][i] = TLBEntry{}
-			}
-			if _, g := t.globalPages[t.Exec[u][i].Tag]; !g {
-				t.Exec[u][i] = TLBEntry{}
+	for tab := range t.global {
+		tbl := t.table(tab)
+		for u := range tbl {
+			g := &t.global[tab][u]
+			for i := range tbl[u] {
+				if !g[i] {
+					tbl[u][i] = TLBEntry{}
+				}
 			}
 		}
 	}
@@ -93,18 +95,15 @@ func (t *TLB) Flush(keepGlobal bool) {
 // FlushPage drops every translation of the page holding va (INVLPG).
 func (t *TLB) FlushPage(va uint64) {
 	i, tag := Index(va), Tag(va)
-	for u := 0; u < 2; u++ {
-		if t.Read[u][i].Tag == tag {
-			t.Read[u][i] = TLBEntry{}
-		}
-		if t.Write[u][i].Tag == tag {
-			t.Write[u][i] = TLBEntry{}
-		}
-		if t.Exec[u][i].Tag == tag {
-			t.Exec[u][i] = TLBEntry{}
+	for tab := range t.global {
+		tbl := t.table(tab)
+		for u := range tbl {
+			if tbl[u][i].Tag == tag {
+				tbl[u][i] = TLBEntry{}
+				t.global[tab][u][i] = false
+			}
 		}
 	}
-	delete(t.globalPages, tag)
 }
 
 // DropWrites removes the write entries that point at the physical page pa,
@@ -115,6 +114,7 @@ func (t *TLB) DropWrites(pa GPA) {
 		for i := range t.Write[u] {
 			if t.Write[u][i].Page == page && t.Write[u][i].Tag != 0 {
 				t.Write[u][i] = TLBEntry{}
+				t.global[TLBWrite][u][i] = false
 			}
 		}
 	}

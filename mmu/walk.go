@@ -1,5 +1,7 @@
 package mmu
 
+import "encoding/binary"
+
 // Page-fault error-code bits (SDM Vol. 3A §4.7, Figure 4-12).
 const (
 	PFPresent  = 1 << 0
@@ -241,10 +243,18 @@ func (m *Memory) walkLevels(table, va uint64, levels int, acc Access64, rw, us b
 }
 
 func (m *Memory) read64(a GPA) uint64 {
+	if m.IsRAM(a, 8) {
+		return binary.LittleEndian.Uint64(m.RAM[a:])
+	}
 	return uint64(m.Read32(a)) | uint64(m.Read32(a+4))<<32
 }
 
 func (m *Memory) write64(a GPA, v uint64) {
+	if m.IsRAM(a, 8) {
+		binary.LittleEndian.PutUint64(m.RAM[a:], v)
+		m.NoteWrite(a, 8)
+		return
+	}
 	m.Write32(a, uint32(v))
 	m.Write32(a+4, uint32(v>>32))
 }
