@@ -1,6 +1,7 @@
 package hv_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -59,6 +60,24 @@ func TestDebianLinuxDisks(t *testing.T) {
 		script.WriteString("echo " + d.dev + ": $(head -n 1 /dev/" + d.dev + "); " +
 			"echo guest wrote " + d.dev + " | dd of=/dev/" + d.dev + " bs=512 seek=2048 conv=sync,fsync 2>/dev/null; ")
 	}
+	// On vda the host also put a tar archive at 2 MiB, which the guest
+	// unpacks, and a pattern at 3 MiB, which the guest discards (TRIM): the
+	// image must read zeros there after the run.
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	hello := []byte("a file the host prepared\n")
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "hello.txt", Mode: 0o644, Size: int64(len(hello))}))
+	_, err := tw.Write(hello)
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	vda := images[drives[0].Path]
+	copy(vda[2<<20:], tarball.Bytes())
+	for i := 3 << 20; i < 4<<20; i++ {
+		vda[i] = 0xEE
+	}
+	require.NoError(t, os.WriteFile(drives[0].Path, vda, 0o644))
+	script.WriteString("dd if=/dev/vda bs=512 skip=4096 count=64 2>/dev/null | tar -xOf - hello.txt; " +
+		"blkdiscard -o 3145728 -l 1048576 /dev/vda && echo discarded; ")
 	// And a virtio-net card on virtio-mmio: the guest names it eth0.
 	nic, err := devices.ParseNetSpec("socket,listen="+freePort(t)+",model=virtio-mmio,mac=52:54:00:aa:bb:cc", 0)
 	require.NoError(t, err)
@@ -75,6 +94,9 @@ func TestDebianLinuxDisks(t *testing.T) {
 	require.NoError(t, m.Close())
 	s := out.String()
 	require.Equal(t, hv.ExitPowerOff, res.Kind, "%s\n%s", res.Detail, s)
+	require.Contains(t, s, "a file the host prepared\r\n", s)
+	require.Contains(t, s, "discarded\r\n", s)
+	clear(images[drives[0].Path][3<<20 : 4<<20]) // what the discard leaves
 	require.Contains(t, s, "eth0 52:54:00:aa:bb:cc\r\n", s)
 	for i, d := range disks {
 		require.Contains(t, s, d.dev+": host sector of "+d.name+"\r\n", s)
