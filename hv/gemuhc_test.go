@@ -25,24 +25,11 @@ const (
 	pvworkPages     = 16
 	pvworkPool      = 64
 	pvworkPatMul    = 0x9E3779B1
-	pvworkDPatMul   = 0x85EBCA6B
-	pvworkDPatXor   = 0xC2B2AE35
 	pvworkLogLBA    = 32
 	pvworkLogMagic  = 0x4B575650 // "PVWK"
 	pvworkLogMul    = 0x01000193
-	pvworkSectors   = 64
 	pvworkDataWords = 128 // dwords a sector
 )
-
-// pvworkDisk is the disk the guest is given: sectors 0-31 hold dword j of
-// sector s = ((s<<7)|j) * DPAT_MUL ^ DPAT_XOR, sectors 32-63 are zero.
-func pvworkDisk() []byte {
-	img := make([]byte, pvworkSectors*devices.SectorSize)
-	for i := 0; i < pvworkLogLBA*pvworkDataWords; i++ {
-		binary.LittleEndian.PutUint32(img[i*4:], uint32(i)*pvworkDPatMul^pvworkDPatXor)
-	}
-	return img
-}
 
 // pvworkReference does the guest's work in Go: the checksum it must print
 // and the disk it must leave.
@@ -538,4 +525,13 @@ func TestGemuHCVirtualIF(t *testing.T) {
 	// Unregistered, the mask byte means nothing.
 	require.EqualValues(t, 0, h.call(t, gemuHCVCPUInfo, 0))
 	require.True(t, h.pv.Pending())
+}
+
+// gemu bench embeds copies of pvwork's builds (testdata/build.sh makes them).
+func TestPVWorkEmbeddedCopies(t *testing.T) {
+	for name, embedded := range map[string][]byte{"pvwork-full.bin": pvworkFullImage, "pvwork-pv.bin": pvworkPVImage} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", name))
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(b, embedded), "hv/guests/%s differs from testdata/%s: run testdata/build.sh", name, name)
+	}
 }

@@ -13,6 +13,9 @@ package hv
 //	net             two PVH guests on a socket link, one link per card
 //	                (virtio-net on PCI, NE2000 on PCI): one streams to the
 //	                other with busybox dd | nc: MB/s per card
+//	pvwork          testdata/pvwork.asm: the full build (sensitive
+//	                instructions) in full mode and under QEMU, the hypercall
+//	                build in pv mode: seconds and traps
 //
 // Every phase of the disk and net workloads is timed by the host's clock
 // between two lines the guest prints on its serial console ("@bench:NAME-begin",
@@ -160,6 +163,7 @@ var workloads = []Workload{
 		func(b *Bench, m Mode) ([]Metric, error) { return b.linuxBoot(m, true) }},
 	{"disk", "sequential dd write and read with direct I/O on virtio-blk and IDE disks: MB/s", (*Bench).disk},
 	{"net", "busybox dd | nc between two guests over virtio-net and NE2000 links: MB/s", (*Bench).net},
+	{"pvwork", "testdata/pvwork.asm, page tables, CR3, IF, port and disk I/O: the full build in full mode and under QEMU, the hypercall build in pv mode: seconds, traps", (*Bench).pvwork},
 }
 
 // Workloads lists the workloads in their canonical order.
