@@ -43,3 +43,12 @@ func TestBadDrives(t *testing.T) {
 	_, err = hv.New(hv.Config{Kernel: "../testdata/hello.bin", Drives: []hv.Drive{ro, ro, ro}})
 	require.ErrorContains(t, err, "only 2 IDE disks")
 }
+
+// RAM would cover the PCI window, the IOAPIC and the LAPIC above 3 GiB.
+func TestMemoryBelowPCIHole(t *testing.T) {
+	_, err := hv.New(hv.Config{Kernel: "../testdata/hello.bin", MemSize: 4 << 30})
+	require.ErrorContains(t, err, "PCI hole")
+	m, err := hv.New(hv.Config{Kernel: "../testdata/hello.bin", MemSize: 3 << 30})
+	require.NoError(t, err)
+	require.NoError(t, m.Close())
+}

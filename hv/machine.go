@@ -128,6 +128,11 @@ func New(cfg Config) (*Machine, error) {
 	if cfg.MemSize == 0 {
 		cfg.MemSize = 64 << 20
 	}
+	if cfg.MemSize > devices.PCIMemBase {
+		// RAM is one block from address 0: above 3 GiB it would cover
+		// the PCI window, the IOAPIC and the local APIC.
+		return nil, fmt.Errorf("guest memory %d MiB: at most %d MiB (the PCI hole starts at %#x)", cfg.MemSize>>20, devices.PCIMemBase>>20, devices.PCIMemBase)
+	}
 	mem, err := mmu.NewMemory(cfg.MemSize)
 	if err != nil {
 		return nil, err

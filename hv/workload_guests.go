@@ -29,14 +29,7 @@ func (b *Bench) intloop(mode Mode) ([]Metric, error) {
 	if mode.IsQEMU() {
 		return b.intloopQEMU(mode, kernel, n)
 	}
-	cfg := Config{Kernel: kernel, Append: strconv.Itoa(n), Timeout: b.opts.Timeout}
-	mode.configure(&cfg)
-	m, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Close()
-	res, err := m.Run()
+	res, err := runGemu(mode, Config{Kernel: kernel, Append: strconv.Itoa(n), Timeout: b.opts.Timeout})
 	if err != nil {
 		return nil, err
 	}
@@ -293,4 +286,15 @@ func (b *Bench) net(mode Mode) ([]Metric, error) {
 		counters = append(counters, prefixed(l.name+" send: ", c)...)
 	}
 	return append(ms, counters...), nil
+}
+
+// runGemu runs one machine of cfg under mode's configuration to its end.
+func runGemu(mode Mode, cfg Config) (Result, error) {
+	mode.configure(&cfg)
+	m, err := New(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer m.Close()
+	return m.Run()
 }

@@ -81,15 +81,8 @@ func (b *Bench) pvwork(mode Mode) ([]Metric, error) {
 		return []Metric{{Name: "run time", Unit: "s", Value: d.Seconds(), Better: -1}}, nil
 	}
 	var out strings.Builder
-	cfg := Config{Kernel: kernel, MemSize: 32 << 20, Drives: []Drive{{Path: disk, Interface: DriveIDE}},
-		SerialOut: &out, Timeout: b.opts.Timeout}
-	mode.configure(&cfg)
-	m, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Close()
-	res, err := m.Run()
+	res, err := runGemu(mode, Config{Kernel: kernel, MemSize: 32 << 20, Drives: []Drive{{Path: disk, Interface: DriveIDE}},
+		SerialOut: &out, Timeout: b.opts.Timeout})
 	if err != nil {
 		return nil, err
 	}
