@@ -135,8 +135,11 @@ func TestNetSocketBothWaysAndReconnect(t *testing.T) {
 	f = testFrame(200, 0x20)
 	d2.Send(f)
 	expectFrame(t, l2in, f, "after reconnecting")
-	if d2.Stats().Connects != 2 {
-		t.Errorf("connects = %d, want 2", d2.Stats().Connects)
+	// At least one reconnection; more if a dial reached the closing
+	// listener's backlog before it went (the kernel completes handshakes
+	// that nobody accepts), which the link then drops and dials again.
+	if n := d2.Stats().Connects; n < 2 {
+		t.Errorf("connects = %d, want at least 2", n)
 	}
 	if err := d2.Close(); err != nil {
 		t.Fatal(err)
