@@ -482,18 +482,26 @@ func (o *Overlay) ReadAt(p []byte, off int64) (int, error) {
 	if err := o.check(len(p), off); err != nil {
 		return 0, err
 	}
+	return o.eachCluster(p, off, func(c, within, pos uint64, chunk []byte) error {
+		if at := o.table[c]; at != 0 {
+			_, err := o.f.ReadAt(chunk, int64(at+within))
+			return err
+		}
+		_, err := o.base.ReadAt(chunk, int64(pos))
+		return err
+	})
+}
+
+// eachCluster calls fn on the piece of p that falls in each cluster of
+// [off, off+len(p)): the cluster, the offset in it, the disk offset and the
+// piece. It returns the bytes done before an error.
+func (o *Overlay) eachCluster(p []byte, off int64, fn func(c, within, pos uint64, chunk []byte) error) (int, error) {
 	done := 0
 	for done < len(p) {
 		pos := uint64(off) + uint64(done)
 		c, within := pos/o.h.clusterSize, pos%o.h.clusterSize
 		n := int(min(uint64(len(p)-done), o.h.clusterSize-within))
-		var err error
-		if at := o.table[c]; at != 0 {
-			_, err = o.f.ReadAt(p[done:done+n], int64(at+within))
-		} else {
-			_, err = o.base.ReadAt(p[done:done+n], int64(pos))
-		}
-		if err != nil {
+		if err := fn(c, within, pos, p[done:done+n]); err != nil {
 			return done, fmt.Errorf("overlay %s: %w", o.path, err)
 		}
 		done += n
@@ -510,17 +518,9 @@ func (o *Overlay) WriteAt(p []byte, off int64) (int, error) {
 	if err := o.check(len(p), off); err != nil {
 		return 0, err
 	}
-	done := 0
-	for done < len(p) {
-		pos := uint64(off) + uint64(done)
-		c, within := pos/o.h.clusterSize, pos%o.h.clusterSize
-		n := int(min(uint64(len(p)-done), o.h.clusterSize-within))
-		if err := o.writeCluster(c, within, p[done:done+n]); err != nil {
-			return done, fmt.Errorf("overlay %s: %w", o.path, err)
-		}
-		done += n
-	}
-	return done, nil
+	return o.eachCluster(p, off, func(c, within, _ uint64, chunk []byte) error {
+		return o.writeCluster(c, within, chunk)
+	})
 }
 
 // writeCluster writes p at within in cluster c.

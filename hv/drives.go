@@ -222,7 +222,7 @@ func (m *Machine) addVirtioMMIO(disks []devices.BlockBackend) error {
 		if err != nil {
 			return err
 		}
-		if err := m.addVirtioMMIODevice(blk, "virtio-blk"); err != nil {
+		if _, err := m.addVirtioMMIODevice(blk, "virtio-blk"); err != nil {
 			return err
 		}
 	}
@@ -230,17 +230,16 @@ func (m *Machine) addVirtioMMIO(disks []devices.BlockBackend) error {
 }
 
 // addVirtioMMIODevice puts dev on the next virtio-mmio window.
-func (m *Machine) addVirtioMMIODevice(dev virtio.Device, name string) error {
+func (m *Machine) addVirtioMMIODevice(dev virtio.Device, name string) (*virtio.MMIO, error) {
 	slot := len(m.virtioMMIO)
 	if slot == maxVirtioMMIO {
-		return fmt.Errorf("%s: at most %d virtio-mmio devices", name, maxVirtioMMIO)
+		return nil, fmt.Errorf("%s: at most %d virtio-mmio devices", name, maxVirtioMMIO)
 	}
 	base, gsi := uint64(VirtioMMIOBase+slot*VirtioMMIOStride), virtioMMIOFirstGSI+slot
 	w := virtio.NewMMIO(dev, virtio.MMIOConfig{Mem: m.Mem, IRQ: m.IOAPIC, GSI: gsi, Logf: m.logf})
 	if err := m.MMIO.Register(base, virtio.MMIOSize, name, w); err != nil {
-		return err
+		return nil, err
 	}
 	m.virtioMMIO = append(m.virtioMMIO, firmware.VirtioMMIODevice{Base: base, Size: virtio.MMIOSize, GSI: uint32(gsi)})
-	m.virtioMMIOCores = append(m.virtioMMIOCores, w.Core())
-	return nil
+	return w, nil
 }

@@ -2,6 +2,7 @@ package hv_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,14 +37,12 @@ func busyboxInitramfs(t testing.TB, modules ...string) string {
 	}
 	out, err := exec.Command("/bin/busybox", "--list-full").Output()
 	require.NoError(t, err)
-	var a initramfs.Archive
-	require.NoError(t, initramfs.AddSkeleton(&a))
-	require.NoError(t, initramfs.AddBusybox(&a, bb, initramfs.ParseApplets(string(out))))
-	require.NoError(t, a.AddFile("/init", 0o755, []byte(initramfs.DefaultInit)))
+	a, err := initramfs.NewBusybox(bb, initramfs.ParseApplets(string(out)), []byte(initramfs.DefaultInit))
+	require.NoError(t, err)
 	if len(modules) > 0 {
 		trees, _ := filepath.Glob("/lib/modules/*")
 		require.NotEmpty(t, trees, "no /lib/modules: install linux-image-amd64")
-		require.NoError(t, initramfs.AddModules(&a, trees[len(trees)-1], modules))
+		require.NoError(t, initramfs.AddModules(a, trees[len(trees)-1], modules))
 	}
 	var buf bytes.Buffer
 	require.NoError(t, a.Write(&buf))
@@ -124,17 +123,12 @@ func TestDebianLinux(t *testing.T) {
 // from a bzImage's XZ payload, or returns "" if xz is missing.
 func extractVmlinux(t testing.TB, bzImage string) string {
 	t.Helper()
-	xz, err := exec.LookPath("xz")
-	if err != nil {
-		return ""
-	}
 	img, err := os.ReadFile(bzImage)
 	require.NoError(t, err)
-	h, err := firmware.ParseLinuxHeader(img)
-	require.NoError(t, err)
-	cmd := exec.Command(xz, "-dc", "--single-stream")
-	cmd.Stdin = bytes.NewReader(h.Payload())
-	elf, err := cmd.Output()
+	elf, err := firmware.UnpackVmlinux(img)
+	if errors.Is(err, firmware.ErrNoXZ) {
+		return ""
+	}
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "vmlinux")
 	require.NoError(t, os.WriteFile(path, elf, 0o644))

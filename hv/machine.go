@@ -15,7 +15,6 @@ import (
 	"github.com/gemu-project/gemu/devices"
 	"github.com/gemu-project/gemu/firmware"
 	"github.com/gemu-project/gemu/mmu"
-	"github.com/gemu-project/gemu/virtio"
 )
 
 // How the run ended.
@@ -102,11 +101,10 @@ type Machine struct {
 	PCI    *devices.PCIBus
 	// backends are the open disk images; virtioMMIO the virtio-mmio
 	// windows the DSDT announces.
-	backends        []diskImage
-	ide             []devices.BlockBackend // the IDE disks' images, primary master first (gemuhc.go's block hypercall)
-	nics            []nic
-	virtioMMIO      []firmware.VirtioMMIODevice
-	virtioMMIOCores []*virtio.Core
+	backends   []diskImage
+	ide        []devices.BlockBackend // the IDE disks' images, primary master first (gemuhc.go's block hypercall)
+	nics       []nic
+	virtioMMIO []firmware.VirtioMMIODevice
 
 	exit  *Result                                   // set by the debug-exit port or the reset line
 	trace func(c *cpu.CPU, eip uint64, text string) // the --trace writer

@@ -86,11 +86,12 @@ func (m *Machine) addNICs(specs []devices.NetSpec, dump string, defaultModel dev
 			}
 		case devices.NICVirtioMMIO:
 			n := virtio.NewNet(link, spec.MAC)
-			if err := m.addVirtioMMIODevice(n, "virtio-net"); err != nil {
+			w, err := m.addVirtioMMIODevice(n, "virtio-net")
+			if err != nil {
 				link.Close()
 				return fmt.Errorf("net %d: %w", i, err)
 			}
-			m.nics = append(m.nics, virtioNIC{net: n, link: link, core: m.virtioMMIOCores[len(m.virtioMMIOCores)-1]})
+			m.nics = append(m.nics, virtioNIC{net: n, link: link, core: w.Core()})
 		default:
 			link.Close()
 			return fmt.Errorf("net %d: unknown model %q", i, model)

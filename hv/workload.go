@@ -284,23 +284,16 @@ func (b *Bench) vmlinux() (string, error) {
 		return "", err
 	}
 	return b.file("vmlinux", func() (string, error) {
-		xz, err := exec.LookPath("xz")
-		if err != nil {
-			return "", skipf("no xz command to unpack the PVH vmlinux from %s (apt-get install xz-utils)", kernel)
-		}
 		img, err := os.ReadFile(kernel)
 		if err != nil {
 			return "", err
 		}
-		h, err := firmware.ParseLinuxHeader(img)
+		elf, err := firmware.UnpackVmlinux(img)
+		if errors.Is(err, firmware.ErrNoXZ) {
+			return "", skipf("%v", err)
+		}
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", kernel, err)
-		}
-		cmd := exec.Command(xz, "-dc", "--single-stream")
-		cmd.Stdin = bytes.NewReader(h.Payload())
-		elf, err := cmd.Output()
-		if err != nil {
-			return "", fmt.Errorf("unpacking %s with xz: %w", kernel, err)
 		}
 		path := filepath.Join(b.dir, "vmlinux")
 		return path, os.WriteFile(path, elf, 0o644)
@@ -325,14 +318,8 @@ func (b *Bench) initramfs(modules ...string) (string, error) {
 		if out, err := exec.Command("/bin/busybox", "--list-full").Output(); err == nil {
 			applets = initramfs.ParseApplets(string(out))
 		}
-		a := &initramfs.Archive{}
-		if err := initramfs.AddSkeleton(a); err != nil {
-			return "", err
-		}
-		if err := initramfs.AddBusybox(a, bb, applets); err != nil {
-			return "", err
-		}
-		if err := a.AddFile("init", 0o755, []byte(initramfs.DefaultInit)); err != nil {
+		a, err := initramfs.NewBusybox(bb, applets, []byte(initramfs.DefaultInit))
+		if err != nil {
 			return "", err
 		}
 		if len(modules) > 0 {

@@ -102,26 +102,18 @@ func cmdInitramfs(args []string, stdout, stderr io.Writer) int {
 // buildInitramfs assembles the archive the flags describe. The warning,
 // if any, is about a busybox that will not run in the guest as it is.
 func buildInitramfs(f *initramfsFlags) (a *initramfs.Archive, warning string, err error) {
-	a = &initramfs.Archive{}
-	if err := initramfs.AddSkeleton(a); err != nil {
-		return nil, "", err
-	}
 	bb, err := os.ReadFile(f.busybox)
 	if err != nil {
 		return nil, "", fmt.Errorf("--busybox: %v (a static busybox is needed: apt-get install busybox-static)", pathErr(err))
 	}
-	if err := initramfs.AddBusybox(a, bb, busyboxApplets(f.busybox)); err != nil {
-		return nil, "", err
-	}
 	warning = dynamicWarning(f.busybox, bb)
-
 	init := []byte(initramfs.DefaultInit)
 	if f.init != "" {
 		if init, err = os.ReadFile(f.init); err != nil {
 			return nil, "", fmt.Errorf("--init: %v", pathErr(err))
 		}
 	}
-	if err := a.AddFile("init", 0o755, init); err != nil {
+	if a, err = initramfs.NewBusybox(bb, busyboxApplets(f.busybox), init); err != nil {
 		return nil, "", err
 	}
 	for _, spec := range f.adds {

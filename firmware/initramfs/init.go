@@ -110,3 +110,20 @@ func AddBusybox(a *Archive, busybox []byte, applets []string) error {
 	}
 	return nil
 }
+
+// NewBusybox returns an archive with a minimal root (AddSkeleton), busybox
+// with its applet links (AddBusybox) and init as /init (DefaultInit for the
+// usual one).
+func NewBusybox(busybox []byte, applets []string, init []byte) (*Archive, error) {
+	a := &Archive{}
+	if err := AddSkeleton(a); err != nil {
+		return nil, err
+	}
+	if err := AddBusybox(a, busybox, applets); err != nil {
+		return nil, err
+	}
+	if err := a.AddFile("init", 0o755, init); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
