@@ -86,6 +86,11 @@ type CPU struct {
 	intr Interrupts
 	tlb  mmu.TLB
 
+	// intrHint: ask intr whether an interrupt is pending at the next block
+	// boundary with IF set. It stays set when intrPoll (a controller that
+	// does not notify, an InterruptNotifier's absence).
+	intrHint, intrPoll bool
+
 	cache blockCache
 
 	// stop ends the current block early (self-modifying code, mode changes) and,
@@ -109,6 +114,9 @@ type CPU struct {
 	TimeStampCounter func() uint64
 	// Frequencies, when set, are reported by CPUID leaves 15H and 16H.
 	Frequencies Frequencies
+	// TSCDeadlineTimer says that the machine's local APIC offers the
+	// TSC-deadline timer mode: CPUID.01H:ECX[24] (SDM Vol. 3A §11.5.4.1).
+	TSCDeadlineTimer bool
 	// Hypervisor, when set, is the paravirtual interface offered to the
 	// guest (hypercall.go); nil: the hypervisor stays hidden.
 	Hypervisor Hypervisor
@@ -119,7 +127,8 @@ type CPU struct {
 // New makes a CPU attached to guest memory, port I/O and an interrupt
 // controller (intr may be nil). It starts in the reset state at F000:FFF0.
 func New(mem *mmu.Memory, io IO, intr Interrupts) *CPU {
-	c := &CPU{mem: mem, ram: mem.RAM, io: io, intr: intr, sensitive: make([]uint64, len(sensitiveRows))}
+	c := &CPU{mem: mem, ram: mem.RAM, io: io, sensitive: make([]uint64, len(sensitiveRows))}
+	c.SetInterrupts(intr)
 	c.cache.init()
 	mem.OnCodeWrite = c.invalidatePage
 	s := ResetState(0xF000, 0xFFF0)
@@ -235,6 +244,7 @@ func (c *CPU) modeChanged() {
 func (c *CPU) Run(n uint64) (StopReason, error) {
 	end := c.Stats.Instructions + n
 	c.stopReason = StopNone
+	c.intrHint = true // at every slice, whatever was notified
 	faults := uint64(0)
 	for {
 		if c.runBlocks(end) {
@@ -281,10 +291,14 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 		if c.stopReason != StopNone {
 			return false
 		}
-		if c.eflags&FlagIF != 0 && !c.inhibit && c.intr != nil && c.intr.Pending() {
-			c.halted = false
-			c.takeExternalInterrupt()
-			prev = nil
+		if c.intrHint && c.eflags&FlagIF != 0 && !c.inhibit && c.intr != nil {
+			c.intrHint = c.intrPoll
+			if c.intr.Pending() {
+				c.halted = false
+				c.takeExternalInterrupt()
+				c.intrHint = true // another may wait behind this one
+				prev = nil
+			}
 		}
 		if c.halted {
 			return false

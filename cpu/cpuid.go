@@ -22,7 +22,11 @@ const (
 	featCLFSH = 1 << 19
 
 	// Leaf 1 ECX.
-	featCX16 = 1 << 13
+	featCX16        = 1 << 13
+	featTSCDeadline = 1 << 24
+
+	// Leaf 7 (subleaf 0) EDX.
+	feat7ArchCapabilities = 1 << 29 // IA32_ARCH_CAPABILITIES (MSR 10AH) exists
 
 	// Leaf 80000001h EDX and ECX.
 	extSYSCALL = 1 << 11
@@ -52,7 +56,7 @@ var Model = struct {
 	FeaturesECX:    featCX16,
 	ExtFeaturesEDX: extSYSCALL | extNX | extRDTSCP | extLM,
 	ExtFeaturesECX: extLAHF,
-	MaxLeaf:        1,
+	MaxLeaf:        7,
 	MaxExtLeaf:     0x80000008,
 	BrandString:    "gemu virtual CPU",
 }
@@ -97,6 +101,10 @@ func (c *CPU) cpuid(leaf, sub uint32) (a, b, cc, d uint32) {
 
 // modelCPUID is the package model with the machine's clock frequencies.
 func (c *CPU) modelCPUID(leaf, sub uint32) (a, b, cc, d uint32) {
+	if leaf == 1 && c.TSCDeadlineTimer {
+		a, b, cc, d = cpuid(leaf, sub)
+		return a, b, cc | featTSCDeadline, d
+	}
 	f := c.Frequencies
 	if f.TSCHz == 0 || f.CrystalHz == 0 {
 		return cpuid(leaf, sub)
@@ -118,12 +126,35 @@ func (c *CPU) modelCPUID(leaf, sub uint32) (a, b, cc, d uint32) {
 		mhz := uint32(min(f.TSCHz/1e6, 0xFFFF))
 		return mhz, mhz, uint32(min(f.CrystalHz/1e6, 0xFFFF)), 0
 	case leaf > Model.MaxLeaf && leaf <= frequencyLeaf:
-		return 0, 0, 0, 0 // leaves 2–14H: nothing to report
+		return 0, 0, 0, 0 // leaves 8–14H: nothing to report
 	case leaf > frequencyLeaf && leaf < 0x80000000:
 		return c.modelCPUID(frequencyLeaf, sub)
 	}
 	return cpuid(leaf, sub)
 }
+
+// ArchCapabilities is IA32_ARCH_CAPABILITIES (SDM Vol. 4 Table 2-2, MSR
+// 10AH): an interpreter executes nothing speculatively, so it says that it
+// is not affected by the speculative-execution flaws the MSR can rule out:
+// Rogue Data Cache Load (Meltdown), Speculative Store Bypass, MDS, TSX
+// async abort, MMIO stale data, post-barrier RSB, Gather Data Sampling,
+// Register File Data Sampling, Branch History Injection and Indirect
+// Target Selection. Linux then needs no page-table isolation, no buffer
+// clearing on kernel exit and no return thunks (as on a KVM host that
+// reports the same).
+const ArchCapabilities = 1<<0 | // RDCL_NO
+	1<<4 | // SSB_NO
+	1<<5 | // MDS_NO
+	1<<6 | // IF_PSCHANGE_MC_NO
+	1<<8 | // TAA_NO
+	1<<13 | // SBDR_SSDP_NO
+	1<<14 | // FBSDP_NO
+	1<<15 | // PSDP_NO
+	1<<20 | // BHI_NO
+	1<<24 | // PBRSB_NO
+	1<<26 | // GDS_NO
+	1<<27 | // RFDS_NO
+	1<<62 // ITS_NO
 
 func gcd(a, b uint64) uint64 {
 	for b != 0 {
@@ -141,6 +172,13 @@ func cpuid(leaf, sub uint32) (a, b, c, d uint32) {
 		sig := m.Step | m.Model<<4 | m.Family<<8
 		// EBX: CLFLUSH line size 8×8 = 64 bytes, one logical processor, APIC ID 0.
 		return sig, 8<<8 | 1<<16, m.FeaturesECX, m.FeaturesEDX
+	case leaf == 7:
+		if sub != 0 {
+			return 0, 0, 0, 0
+		}
+		return 0, 0, 0, feat7ArchCapabilities
+	case leaf > 1 && leaf < 7:
+		return 0, 0, 0, 0 // caches, monitor, power: nothing to report
 	case leaf == 0x80000000:
 		return m.MaxExtLeaf, 0, 0, 0
 	case leaf == 0x80000001:

@@ -74,9 +74,20 @@ func (c *CPU) hypercall() {
 	c.Hypervisor.Hypercall(c)
 }
 
-// SetInterrupts replaces the interrupt controller the CPU asks before each
-// block (a hypervisor may interpose on the acknowledge cycle).
-func (c *CPU) SetInterrupts(intr Interrupts) { c.intr = intr }
+// SetInterrupts replaces the interrupt controller the CPU asks at block
+// boundaries (a hypervisor may interpose on the acknowledge cycle).
+func (c *CPU) SetInterrupts(intr Interrupts) {
+	c.intr = intr
+	c.intrHint, c.intrPoll = true, true
+	if n, ok := intr.(InterruptNotifier); ok {
+		n.NotifyPending(c.InterruptHint)
+		c.intrPoll = false
+	}
+}
+
+// InterruptHint says that the interrupt controller's Pending may have
+// turned true: the CPU asks it at the next block boundary with IF set.
+func (c *CPU) InterruptHint() { c.intrHint = true }
 
 // TSCOffset is what the guest's writes to IA32_TSC added to the counter:
 // the TSC reads TimeStampCounter() + TSCOffset().

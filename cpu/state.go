@@ -227,3 +227,12 @@ type Interrupts interface {
 	// Acknowledge returns the vector of the interrupt being taken.
 	Acknowledge() uint8
 }
+
+// InterruptNotifier is an Interrupts that calls back whenever Pending may
+// have turned true, so that the CPU need not ask before every block: it
+// asks at the first block boundary with IF set after a call. Without it,
+// the CPU asks before every block.
+type InterruptNotifier interface {
+	Interrupts
+	NotifyPending(f func())
+}

@@ -525,6 +525,7 @@ const (
 	msrSysenterCS   = 0x174
 	msrSysenterESP  = 0x175
 	msrSysenterEIP  = 0x176
+	msrArchCaps     = 0x10A // IA32_ARCH_CAPABILITIES, read-only
 	msrMiscEnable   = 0x1A0
 	msrPAT          = 0x277
 	msrMTRRdefType  = 0x2FF
@@ -571,6 +572,8 @@ func (c *CPU) readMSR(n uint32) (uint64, bool) {
 		return 0x6, true // write-back default, MTRRs disabled
 	case msrMiscEnable:
 		return 1, true // fast strings
+	case msrArchCaps:
+		return ArchCapabilities, true
 	case msrSysenterCS:
 		return c.sysenter.cs, true
 	case msrSysenterESP:

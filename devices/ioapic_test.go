@@ -277,7 +277,8 @@ func TestIOAPICWithLAPIC(t *testing.T) {
 // TestAPICSurvivesGarbage drives the PIC, LAPIC and IOAPIC, wired as a
 // machine wires them, with random register accesses, input changes, MSR
 // writes and timer advances: nothing may panic, and Advance never returns a
-// deadline that is already past.
+// deadline that is already past. And the CPU's interrupt hint holds: Pending
+// never turns true without a NotifyPending call since it was last false.
 func TestAPICSurvivesGarbage(t *testing.T) {
 	clock := &ManualClock{}
 	pic := NewPIC()
@@ -289,11 +290,18 @@ func TestAPICSurvivesGarbage(t *testing.T) {
 		NMI: func() { nmis++ }})
 	io := NewIOAPIC(a)
 	a.SetEOIBroadcast(io.EOI)
+	notified, wasPending := false, false
+	a.NotifyPending(func() { notified = true })
 	rng := rand.New(rand.NewSource(1))
 	sizes := []int{1, 2, 4, 8}
 	regs := []uint64{lapicTPR, lapicEOI, lapicSVR, lapicESR, lapicICRLow, lapicICRHigh, lapicLVTTimer,
 		0x350, lapicLVTError, lapicTimerInitial, lapicTimerDivide, lapicLDR, lapicDFR, lapicID}
 	for i := 0; i < 300000; i++ {
+		if p := a.Pending(); p && !wasPending && !notified {
+			t.Fatalf("step %d: Pending turned true without a notification", i)
+		} else {
+			wasPending, notified = p, false
+		}
 		data := make([]byte, sizes[rng.Intn(len(sizes))])
 		switch rng.Intn(12) {
 		case 0, 1, 2: // a register the guest uses, written sensibly

@@ -224,6 +224,7 @@ type LAPIC struct {
 	// INTR reaches the CPU" (LINT0 in ExtINT mode, or the APIC globally
 	// disabled), so that Pending is cheap: the CPU asks before every block.
 	intr, viaPIC bool
+	notify       func() // NotifyPending's f, or nil
 
 	// Timer (SDM Vol. 3A §11.5.4). While running, the count was c0 at t0
 	// and falls by one every 2^shift bus clocks; in periodic mode it reloads
@@ -374,6 +375,19 @@ func (a *LAPIC) deliverable() int {
 func (a *LAPIC) update() {
 	a.intr = a.deliverable() >= 0
 	a.viaPIC = a.cfg.PIC != nil && (!a.enabled() || a.lint0ExtINT())
+	if a.notify != nil {
+		a.notify()
+	}
+}
+
+// NotifyPending makes the APIC call f whenever Pending may have turned
+// true: its own state changed, or the 8259 behind LINT0 changed its INTR
+// (cpu.InterruptNotifier).
+func (a *LAPIC) NotifyPending(f func()) {
+	a.notify = f
+	if n, ok := a.cfg.PIC.(interface{ NotifyPending(func()) }); ok {
+		n.NotifyPending(f)
+	}
 }
 
 // lint0ExtINT reports whether LINT0 passes the 8259's INTR through.
@@ -491,6 +505,9 @@ func (a *LAPIC) receive(m APICMessage) bool {
 		return true
 	case APICExtINT:
 		a.extINT = true
+		if a.notify != nil {
+			a.notify()
+		}
 		return true
 	}
 	return false

@@ -216,7 +216,8 @@ type PIC struct {
 	chips [2]picChip // master, slave
 	// intr is the master's INT output, recomputed on every state change so
 	// that Pending is a field read.
-	intr bool
+	intr   bool
+	notify func() // NotifyPending's f, or nil
 }
 
 // NewPIC returns the PIC pair in its power-on state: uninitialized, vector
@@ -240,7 +241,14 @@ func (p *PIC) update() {
 		master.setLine(2, slave.request(false) >= 0)
 	}
 	p.intr = master.request(true) >= 0
+	if p.notify != nil {
+		p.notify()
+	}
 }
+
+// NotifyPending makes the PIC call f whenever its INTR may have been
+// raised (cpu.InterruptNotifier, directly or through the local APIC).
+func (p *PIC) NotifyPending(f func()) { p.notify = f }
 
 // SetIRQ drives ISA interrupt line irq (0–15). IRQ 2 is wired to IRQ 9 on
 // the AT (the master's IR2 carries the slave). Other numbers are ignored.

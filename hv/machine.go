@@ -177,7 +177,11 @@ func New(cfg Config) (*Machine, error) {
 	mem.MMIO = mmioBus{m.MMIO}
 	// The local APIC starts in virtual-wire mode (LINT0 = ExtINT), as KVM
 	// does, so that kernels loaded without a BIOS get the 8259's interrupts.
-	m.LAPIC = devices.NewLAPIC(m.clock, devices.LAPICConfig{PIC: pc.PIC, VirtualWire: true})
+	// It offers the TSC-deadline timer (SDM Vol. 3A §11.5.4.1), as KVM's
+	// does: Linux then needs no APIC timer calibration.
+	var guestTSC func() uint64 // the CPU's TSC, with the offset the guest wrote
+	m.LAPIC = devices.NewLAPIC(m.clock, devices.LAPICConfig{PIC: pc.PIC, VirtualWire: true,
+		TSCDeadline: true, TSCHz: TSCHz, TSC: func() uint64 { return guestTSC() }})
 	m.IOAPIC = devices.NewIOAPIC(m.LAPIC)
 	m.LAPIC.SetEOIBroadcast(m.IOAPIC.EOI)
 	isa.pic, isa.ioapic = pc.PIC, m.IOAPIC
@@ -232,6 +236,8 @@ func New(cfg Config) (*Machine, error) {
 	m.clock.insns = &m.CPU.Stats.Instructions
 	m.CPU.TimeStampCounter = m.clock.tsc
 	m.CPU.Frequencies = cpu.Frequencies{TSCHz: TSCHz, CrystalHz: CrystalHz}
+	m.CPU.TSCDeadlineTimer = true
+	guestTSC = func() uint64 { return m.clock.tsc() + m.CPU.TSCOffset() }
 	if cfg.Paravirt {
 		m.enablePV() // pv.go: KVM's CPUID leaves, MSRs, PV EOI and hypercalls
 	}

@@ -119,6 +119,7 @@ type kvmPV struct {
 	eoiWord    []byte // the word's first byte, read in place
 
 	hypercalls map[uint64]uint64 // calls by number
+	notify     func()            // the CPU's interrupt hint (NotifyPending)
 
 	gemu *gemuHC // gemu's own hypercalls and virtual interrupt flag (gemuhc.go)
 }
@@ -353,9 +354,25 @@ func highestBit(r *[8]uint32) int {
 	return -1
 }
 
+// NotifyPending passes the CPU's hint to the local APIC (and its 8259), and
+// keeps it to ask for polling while a PV EOI or the virtual IF is in play
+// (cpu.InterruptNotifier).
+func (k *kvmPV) NotifyPending(f func()) {
+	k.notify = f
+	k.lapic.NotifyPending(f)
+}
+
 // Pending is the local APIC's, after a PV EOI the guest has made, held
 // back while gemu's virtual interrupt flag masks it (gemuhc.go).
 func (k *kvmPV) Pending() bool {
+	if !k.eoiPending && (k.gemu == nil || k.gemu.vcpuInfo == nil) {
+		return k.lapic.Pending()
+	}
+	// A PV EOI and the virtual interrupt flag are written to guest memory
+	// without an exit: while either is in play, ask at every block.
+	if k.notify != nil {
+		k.notify()
+	}
 	if k.eoiPending {
 		k.pollEOI()
 	}

@@ -70,7 +70,12 @@ func TestPVLinux(t *testing.T) {
 		t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
 	}
 	initrd := busyboxInitramfs(t)
-	const cmd = `dmesg | grep -i -E 'kvm|clocksource|hypervisor|paravirt'`
+	// Also what the CPU model says in both modes: the TSC-deadline timer,
+	// and IA32_ARCH_CAPABILITIES ruling out Meltdown and (with a
+	// hypervisor shown, which Linux otherwise presumes vulnerable) ITS.
+	const vuln = "/sys/devices/system/cpu/vulnerabilities/"
+	const cmd = `dmesg | grep -i -E 'kvm|clocksource|hypervisor|paravirt|deadline'; ` +
+		`echo meltdown=$(cat ` + vuln + `meltdown) its=$(cat ` + vuln + `indirect_target_selection)`
 	boot := func(t *testing.T, paravirt bool) (string, hv.Stats) {
 		var out bytes.Buffer
 		m, err := hv.New(hv.Config{
@@ -97,7 +102,13 @@ func TestPVLinux(t *testing.T) {
 		return b.String()
 	}
 
+	cpuModel := func(t *testing.T, s string) {
+		t.Helper()
+		require.Contains(t, s, "TSC deadline timer available", s)
+		require.Contains(t, s, "meltdown=Not affected its=Not affected", s)
+	}
 	pv, pvStats := boot(t, true)
+	cpuModel(t, pv)
 	require.Contains(t, pv, "Hypervisor detected: KVM", pv)
 	require.Contains(t, pv, "Booting paravirtualized kernel on KVM", pv)
 	require.Contains(t, pv, "kvm-clock: Using msrs 4b564d01 and 4b564d00", pv)
@@ -106,6 +117,7 @@ func TestPVLinux(t *testing.T) {
 		pvStats.Instructions, pvStats.Elapsed.Round(time.Millisecond), pvStats.MIPS(), pvStats.Hypercalls, lines(pv))
 
 	full, fullStats := boot(t, false)
+	cpuModel(t, full)
 	require.NotContains(t, full, "Hypervisor detected", full)
 	require.NotContains(t, full, "kvm-clock", full)
 	require.Empty(t, fullStats.Hypercalls)

@@ -25,11 +25,12 @@ func main() {
 	n := flag.Uint64("n", 1500000000, "stop after N instructions (0: run to the end)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to `file`")
+	pv := flag.Bool("pv", false, "boot in pv mode (KVM's paravirtual interface)")
 	flag.Parse()
 
 	cfg := hv.Config{
 		Kernel: *kernel, Initrd: *initrd, Append: *appendStr, MemSize: 256 << 20,
-		ICount: true, ICountShift: 3, MaxInstructions: *n,
+		ICount: true, ICountShift: 3, MaxInstructions: *n, Paravirt: *pv,
 	}
 	m, err := hv.New(cfg)
 	if err != nil {
