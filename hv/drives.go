@@ -162,11 +162,28 @@ func (m *Machine) openDrives(drives []Drive) (openDisks, error) {
 
 // defaultDrive is the disk interface of the mode: emulated in full mode,
 // paravirtual in pv mode.
-func (m *Machine) defaultDrive() string {
-	if m.cfg.Paravirt {
+func (m *Machine) defaultDrive() string { return DefaultDriveInterface(m.cfg.Paravirt) }
+
+// DefaultDriveInterface is the disk interface a drive without if= gets:
+// the emulated IDE disk in full mode, virtio-blk in pv mode.
+func DefaultDriveInterface(paravirt bool) string {
+	if paravirt {
 		return DriveVirtio
 	}
 	return DriveIDE
+}
+
+// DriveModules are the modules of Debian's kernel that drive a disk
+// interface, in load order (their dependencies are added from modules.dep).
+func DriveModules(iface string) []string {
+	switch iface {
+	case DriveVirtio:
+		return []string{"virtio_pci", "virtio_blk"}
+	case DriveVirtioMMIO:
+		return []string{"virtio_mmio", "virtio_blk"}
+	default:
+		return []string{"ata_piix", "sd_mod"}
+	}
 }
 
 // primaryIDE is the disk on the primary channel, or nil.

@@ -7,6 +7,9 @@ package hv
 //	intloop         testdata/intloop.bin, the 32-bit integer loop: guest MIPS
 //	linux-boot      Debian's bzImage + a busybox initramfs to the first shell prompt: seconds
 //	linux-boot-pvh  the same kernel's vmlinux through its PVH entry: seconds
+//	linux-boot-disk the PVH boot with a root disk on the mode's own interface
+//	                (IDE in full mode, virtio-blk in pv mode) and its
+//	                driver's modules, to the prompt with the disk ready: seconds
 //	disk            a PVH guest writes then reads its disks with busybox dd and
 //	                direct I/O, one disk per kind (virtio-blk on PCI, IDE on
 //	                the PIIX): MB/s per kind and direction
@@ -161,6 +164,7 @@ var workloads = []Workload{
 		func(b *Bench, m Mode) ([]Metric, error) { return b.linuxBoot(m, false) }},
 	{"linux-boot-pvh", "the same kernel's vmlinux through its PVH entry to the prompt: seconds",
 		func(b *Bench, m Mode) ([]Metric, error) { return b.linuxBoot(m, true) }},
+	{"linux-boot-disk", "the PVH boot with a root disk on the mode's own interface (IDE in full mode and QEMU TCG, virtio-blk in pv mode and QEMU KVM), to the prompt with the disk ready: seconds", (*Bench).linuxBootDisk},
 	{"disk", "sequential dd write and read with direct I/O on virtio-blk and IDE disks: MB/s", (*Bench).disk},
 	{"net", "busybox dd | nc between two guests over virtio-net and NE2000 links: MB/s", (*Bench).net},
 	{"pvwork", "testdata/pvwork.asm, page tables, CR3, IF, port and disk I/O: the full build in full mode and under QEMU, the hypercall build in pv mode: seconds, traps", (*Bench).pvwork},

@@ -25,6 +25,7 @@ const (
 // runs (gemu.cmd; none: the shell), its disks and network cards.
 type guest struct {
 	kernel, initrd, cmd string
+	append              string // more kernel parameters
 	drives              []guestDrive
 	nics                []guestNIC
 	watch               *serialWatch
@@ -47,10 +48,14 @@ type guestNIC struct {
 
 // cmdline is the guest's kernel command line.
 func (g *guest) cmdline() string {
-	if g.cmd == "" {
-		return linuxCmdline
+	s := linuxCmdline
+	if g.append != "" {
+		s += " " + g.append
 	}
-	return linuxCmdline + ` gemu.cmd="` + g.cmd + `"`
+	if g.cmd != "" {
+		s += ` gemu.cmd="` + g.cmd + `"`
+	}
+	return s
 }
 
 // running is a guest that was started.

@@ -99,7 +99,11 @@ func (b *Bench) linuxBoot(mode Mode, pvh bool) ([]Metric, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &guest{kernel: kernel, initrd: initrd, watch: newSerialWatch(), stopAtPrompt: true}
+	return b.bootToPrompt(mode, &guest{kernel: kernel, initrd: initrd, watch: newSerialWatch(), stopAtPrompt: true})
+}
+
+// bootToPrompt runs g to its first shell prompt.
+func (b *Bench) bootToPrompt(mode Mode, g *guest) ([]Metric, error) {
 	start := time.Now()
 	r, err := b.start(mode, g)
 	if err != nil {
@@ -114,6 +118,41 @@ func (b *Bench) linuxBoot(mode Mode, pvh bool) ([]Metric, error) {
 		ms = append(ms, statCounters(*r.stats)...)
 	}
 	return ms, nil
+}
+
+// linuxBootDisk boots the PVH kernel, as linuxBoot, with a root disk on the
+// mode's default interface and an initramfs with just its driver's
+// modules, as a distribution's initramfs would hold; /init waits for the
+// disk (gemu.root) before the prompt.
+func (b *Bench) linuxBootDisk(mode Mode) ([]Metric, error) {
+	kernel, err := b.vmlinux()
+	if err != nil {
+		return nil, err
+	}
+	iface, dev := DriveIDE, "sda"
+	if mode == ModePV || mode == ModeQEMUKVM {
+		iface, dev = DriveVirtio, "vda"
+	}
+	initrd, err := b.initramfs(DriveModules(iface)...)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(b.dir, "root-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	img := filepath.Join(dir, "root.img")
+	if err := makeImage(img, 64<<20); err != nil {
+		return nil, err
+	}
+	g := &guest{kernel: kernel, initrd: initrd, append: "gemu.root=" + dev,
+		drives: []guestDrive{{img, iface}}, watch: newSerialWatch(), stopAtPrompt: true}
+	ms, err := b.bootToPrompt(mode, g)
+	if err == nil && g.watch.tailContains("gemu initramfs: no disk") {
+		return nil, fmt.Errorf("the guest found no %s disk (%s)%s", iface, dev, g.watch.tailText())
+	}
+	return ms, err
 }
 
 // diskKinds are the disks of the disk workload: the guest names each

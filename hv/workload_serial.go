@@ -1,6 +1,7 @@
 package hv
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"sort"
@@ -118,6 +119,13 @@ func (w *serialWatch) phase(name string) (time.Duration, []Metric, error) {
 		c = diffCounters(begin.counters, end.counters)
 	}
 	return end.at.Sub(begin.at), c, nil
+}
+
+// tailContains reports whether the end of the guest's output holds s.
+func (w *serialWatch) tailContains(s string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Contains(w.tail, []byte(s))
 }
 
 // tailText is the end of the guest's output, to show with an error.

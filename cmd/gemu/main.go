@@ -317,17 +317,10 @@ func (f *runFlags) linuxModules() []string {
 		if err != nil {
 			continue // reported when the machine is built
 		}
-		if d.Interface == "" && f.mode == "pv" {
-			d.Interface = hv.DriveVirtio
+		if d.Interface == "" {
+			d.Interface = hv.DefaultDriveInterface(f.mode == "pv")
 		}
-		switch d.Interface {
-		case hv.DriveVirtio:
-			add("virtio_pci", "virtio_blk")
-		case hv.DriveVirtioMMIO:
-			add("virtio_mmio", "virtio_blk")
-		default:
-			add("ata_piix", "sd_mod")
-		}
+		add(hv.DriveModules(d.Interface)...)
 	}
 	for i, spec := range f.nets {
 		n, err := devices.ParseNetSpec(spec, i)

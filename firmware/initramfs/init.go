@@ -11,8 +11,10 @@ import (
 // and devtmpfs, loads the modules listed in ModuleList, prints a banner and starts a shell that owns the console
 // (cttyhack opens the real console, e.g. /dev/ttyS0, so job control works).
 // Leaving the shell powers the machine off rather than panicking the kernel.
-// With gemu.cmd="COMMAND" (or gemu.cmd=WORD) on the kernel command line it
-// runs COMMAND instead of the shell, then powers off.
+// With gemu.root=DISK (sda, vda) it first waits up to 30 s for that disk, as
+// an initramfs waits for its root device. With gemu.cmd="COMMAND" (or
+// gemu.cmd=WORD) on the kernel command line it runs COMMAND instead of the
+// shell, then powers off.
 const DefaultInit = `#!/bin/sh
 # /init of a gemu initramfs, run by busybox sh as PID 1.
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -22,6 +24,13 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 if [ -f /etc/gemu-modules ]; then
 	while read -r m; do insmod "$m" || echo "insmod $m failed"; done < /etc/gemu-modules
+fi
+root=$(sed -n 's/.*gemu\.root=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$root" ]; then
+	# As an initramfs waits for its root device: up to 30 s.
+	n=0
+	while [ ! -e "/sys/block/$root" ] && [ $n -lt 3000 ]; do sleep 0.01; n=$((n+1)); done
+	[ -e "/sys/block/$root" ] || echo "gemu initramfs: no disk $root after 30 s"
 fi
 echo
 echo "gemu initramfs: $(uname -sr) on $(uname -m)"

@@ -78,18 +78,33 @@ func TestDefaultInitSyntax(t *testing.T) {
 	}
 }
 
-// TestGemuCmd runs the command-line parsing line of DefaultInit on sample
+// TestGemuCmd runs the command-line parsing lines of DefaultInit on sample
 // /proc/cmdline contents with the host's sed.
 func TestGemuCmd(t *testing.T) {
-	var line string
-	for _, l := range strings.Split(DefaultInit, "\n") {
-		if strings.HasPrefix(l, "cmd=$(sed ") {
-			line = strings.TrimSuffix(strings.TrimPrefix(l, "cmd=$("), " /proc/cmdline)")
+	parse := func(variable string) string {
+		for _, l := range strings.Split(DefaultInit, "\n") {
+			if strings.HasPrefix(l, variable+"=$(sed ") {
+				return strings.TrimSuffix(strings.TrimPrefix(l, variable+"=$("), " /proc/cmdline)")
+			}
 		}
+		return ""
 	}
+	line, root := parse("cmd"), parse("root")
 	require.NotEmpty(t, line)
+	require.NotEmpty(t, root)
 	if _, err := exec.LookPath("sed"); err != nil {
 		t.Skip("no sed")
+	}
+	for cmdline, want := range map[string]string{
+		`console=ttyS0 gemu.root=vda quiet`: "vda",
+		`gemu.root=sda`:                     "sda",
+		`console=ttyS0 quiet`:               "",
+	} {
+		f := filepath.Join(t.TempDir(), "cmdline")
+		require.NoError(t, os.WriteFile(f, []byte(cmdline+"\n"), 0o644))
+		out, err := exec.Command("sh", "-c", root+" "+f).Output()
+		require.NoError(t, err, cmdline)
+		require.Equal(t, want, strings.TrimSuffix(string(out), "\n"), cmdline)
 	}
 	for cmdline, want := range map[string]string{
 		`console=ttyS0 gemu.cmd="uname -a; echo hi" quiet`: "uname -a; echo hi",
