@@ -257,6 +257,7 @@ func (c *CPU) decodeBlock(pa mmu.GPA, eip, csBase uint64, max int) *block {
 	if c.Trace == nil {
 		bl.exec = insts[:fuse(insts)]
 	}
+	bl.exec[len(bl.exec)-1].last = true
 	bl.pages[0] = uint64(pa) >> 12
 	c.registerCodePage(bl, pa)
 	if f.hasNext && f.crossed {

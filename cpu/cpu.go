@@ -351,25 +351,32 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 
 // execBlock runs the pre-decoded operations of one block. The hot loop:
 // one store of EIP and one indirect call per guest instruction.
+//
+// It walks the list by pointer (nextInst) to its last entry: Go keeps no
+// register across the call, and a pointer is the one value to reload.
 func (c *CPU) execBlock(b *block) {
-	insts := b.exec
-	for i := range insts {
-		in := &insts[i]
+	in := &b.exec[0]
+	for {
 		c.EIP = in.eip
 		in.fn(c, in)
 		if c.stop {
-			c.blockStopped(b, i)
+			c.blockStopped(b, in)
 			return
 		}
+		if in.last {
+			break
+		}
+		in = nextInst(in)
 	}
 	c.Stats.Instructions += uint64(len(b.insts))
-	if last := &insts[len(insts)-1]; !last.branch {
-		c.EIP = last.next
+	if !in.branch {
+		c.EIP = in.next
 	}
 }
 
-// blockStopped ends a block early after instruction i of b.exec set c.stop.
-func (c *CPU) blockStopped(b *block, i int) {
+// blockStopped ends a block early after the operation in of b.exec set c.stop.
+func (c *CPU) blockStopped(b *block, in *inst) {
+	i := instIndex(b.exec, in)
 	n := i + 1
 	if n == len(b.exec) {
 		n = len(b.insts) // a fused pair retired both

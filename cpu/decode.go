@@ -30,6 +30,7 @@ type inst struct {
 	segOvr bool  // a segment-override prefix was present
 	p66    bool  // a 66h prefix was present (a mandatory prefix for SSE forms)
 	modrm  uint8 // the raw ModRM byte (the x87 keeps it in FOP)
+	last   bool  // the last operation of its block's exec list
 }
 
 const (
