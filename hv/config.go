@@ -34,6 +34,10 @@ type Config struct {
 	SerialIn  io.Reader // guest serial input; nil means none
 	DebugCon  io.Writer // QEMU's isa-debugcon at port 0xE9; nil: no device
 	Trace     io.Writer // disassembled trace of every instruction, or nil
+	// Log receives the machine's own messages, a line each (a device the
+	// guest programmed wrongly, a network link that connected); nil:
+	// standard error. Several goroutines may write to it.
+	Log io.Writer
 	// TraceUser delays the trace until the guest first runs at CPL 3 (user
 	// space), so that a kernel's boot is not traced.
 	TraceUser bool

@@ -2,14 +2,17 @@ package hv_test
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gemu-project/gemu/devices"
 	"github.com/gemu-project/gemu/hv"
 )
 
@@ -136,4 +139,41 @@ func TestParseMemSize(t *testing.T) {
 func TestSplitModules(t *testing.T) {
 	require.Equal(t, []string{"a.bin x y", "b,c.bin"}, hv.SplitModules("a.bin x y,b,,c.bin"))
 	require.Nil(t, hv.SplitModules(""))
+}
+
+// The machine's own messages go to Config.Log: here, a peer connecting to
+// a listening network link.
+func TestMachineLog(t *testing.T) {
+	demo, err := os.ReadFile(filepath.Join("..", "cmd", "gemu", "demo.bin"))
+	require.NoError(t, err)
+	addr := freePort(t)
+	spec, err := devices.ParseNetSpec("socket,listen="+addr, 0)
+	require.NoError(t, err)
+	var log syncBuffer
+	m, err := hv.New(hv.Config{Demo: demo, Nets: []devices.NetSpec{spec}, Log: &log})
+	require.NoError(t, err)
+	defer m.Close()
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer c.Close()
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "connected") }, 10*time.Second, 10*time.Millisecond)
+	require.True(t, strings.HasPrefix(log.String(), "gemu: net socket "+addr+": peer "), log.String())
+}
+
+// syncBuffer is a bytes.Buffer for writers on other goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -370,7 +370,11 @@ func (m *Machine) Close() error {
 // logf reports what the guest did wrong to a device (on stderr: the guest
 // goes on, as on real hardware).
 func (m *Machine) logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "gemu: "+format+"\n", args...)
+	w := m.cfg.Log
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, "gemu: "+format+"\n", args...)
 }
 
 // SerialInput queues bytes for the guest's COM1; any goroutine may call it.

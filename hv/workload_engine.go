@@ -77,9 +77,12 @@ func (b *Bench) start(mode Mode, g *guest) (*running, error) {
 	if mode.IsQEMU() {
 		return b.startQEMU(mode, g)
 	}
+	// The machine's messages would break the progress line: they are kept
+	// and shown with a failure.
+	log := &lockedBuffer{}
 	cfg := Config{
 		Kernel: g.kernel, Initrd: g.initrd, Append: g.cmdline(),
-		MemSize: linuxMemMB << 20, SerialOut: g.watch, Timeout: b.opts.Timeout,
+		MemSize: linuxMemMB << 20, SerialOut: g.watch, Timeout: b.opts.Timeout, Log: log,
 	}
 	mode.configure(&cfg)
 	for _, d := range g.drives {
@@ -124,8 +127,35 @@ func (b *Bench) start(mode Mode, g *guest) (*running, error) {
 			}
 			r.err = fmt.Errorf("gemu: %s%s", msg, g.watch.tailText())
 		}
+		if r.err != nil && log.Len() > 0 {
+			r.err = fmt.Errorf("%w\ngemu's messages:\n%s", r.err, strings.TrimSpace(log.String()))
+		}
 	}()
 	return r, nil
+}
+
+// lockedBuffer is a bytes.Buffer that several goroutines may write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // qemuAccel are QEMU's accelerator options for a mode.

@@ -171,7 +171,7 @@ func (b *Bench) disk(mode Mode) ([]Metric, error) {
 	if err != nil {
 		return nil, err
 	}
-	initrd, err := b.initramfs("virtio_pci", "virtio_blk", "ata_piix", "sd_mod")
+	initrd, err := b.initramfs(append(DriveModules(DriveVirtio), DriveModules(DriveIDE)...)...)
 	if err != nil {
 		return nil, err
 	}
