@@ -527,9 +527,10 @@ func TestGemuHCVirtualIF(t *testing.T) {
 	require.True(t, h.pv.Pending())
 }
 
-// gemu bench embeds copies of pvwork's builds (testdata/build.sh makes them).
-func TestPVWorkEmbeddedCopies(t *testing.T) {
-	for name, embedded := range map[string][]byte{"pvwork-full.bin": pvworkFullImage, "pvwork-pv.bin": pvworkPVImage} {
+// gemu bench embeds copies of its guests (testdata/build.sh makes them).
+func TestBenchGuestsEmbeddedCopies(t *testing.T) {
+	for name, embedded := range map[string][]byte{"pvwork-full.bin": pvworkFullImage, "pvwork-pv.bin": pvworkPVImage,
+		"intloop.bin": intloopImage, "intloop64.bin": intloop64Image} {
 		b, err := os.ReadFile(filepath.Join("..", "testdata", name))
 		require.NoError(t, err)
 		require.True(t, bytes.Equal(b, embedded), "hv/guests/%s differs from testdata/%s: run testdata/build.sh", name, name)

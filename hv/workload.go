@@ -5,6 +5,7 @@ package hv
 // or QEMU on the very same files — and return what they measured.
 //
 //	intloop         testdata/intloop.bin, the 32-bit integer loop: guest MIPS
+//	intloop64       testdata/intloop64.bin, the same loop in 64-bit mode
 //	linux-boot      Debian's bzImage + a busybox initramfs to the first shell prompt: seconds
 //	linux-boot-pvh  the same kernel's vmlinux through its PVH entry: seconds
 //	linux-boot-disk the PVH boot with a root disk on the mode's own interface
@@ -35,10 +36,10 @@ package hv
 //     CPUID describes what gemu implements.
 //   - Disk images are raw files through the host's page cache in both:
 //     QEMU's default cache=writeback, gemu's plain file I/O.
-//   - intloop: gemu counts the instructions it retires over Machine.Run;
-//     QEMU cannot count them, so two loop lengths are timed and the
-//     difference divided, which cancels QEMU's start-up (BenchmarkIntLoop).
-//     The 32-bit loop runs on qemu-system-i386 where installed.
+//   - intloop, intloop64: gemu counts the instructions it retires over
+//     Machine.Run; QEMU cannot count them, so two loop lengths are timed
+//     and the difference divided, which cancels QEMU's start-up. The
+//     32-bit loop runs on qemu-system-i386 where installed.
 //   - linux-boot is timed from just before hv.New (gemu) or the start of
 //     the QEMU process to the prompt: both include loading the files.
 
@@ -159,7 +160,10 @@ type Workload struct {
 }
 
 var workloads = []Workload{
-	{"intloop", "testdata/intloop.bin, the 32-bit integer loop: guest MIPS", (*Bench).intloop},
+	{"intloop", "testdata/intloop.bin, the 32-bit integer loop: guest MIPS",
+		func(b *Bench, m Mode) ([]Metric, error) { return b.intloop(m, false) }},
+	{"intloop64", "testdata/intloop64.bin, the same loop in 64-bit mode: guest MIPS",
+		func(b *Bench, m Mode) ([]Metric, error) { return b.intloop(m, true) }},
 	{"linux-boot", "Debian's bzImage and a busybox initramfs to the first shell prompt: seconds",
 		func(b *Bench, m Mode) ([]Metric, error) { return b.linuxBoot(m, false) }},
 	{"linux-boot-pvh", "the same kernel's vmlinux through its PVH entry to the prompt: seconds",
@@ -350,10 +354,15 @@ func (b *Bench) initramfs(modules ...string) (string, error) {
 	})
 }
 
-// intloopKernel writes intloop's kernel where QEMU and gemu can read it.
-func (b *Bench) intloopKernel() (string, error) {
-	return b.file("intloop", func() (string, error) {
-		path := filepath.Join(b.dir, "intloop.bin")
-		return path, os.WriteFile(path, intloopImage, 0o644)
+// intloopKernel writes intloop's kernel, the 32- or the 64-bit one, where
+// QEMU and gemu can read it.
+func (b *Bench) intloopKernel(is64 bool) (string, error) {
+	name, image := "intloop", intloopImage
+	if is64 {
+		name, image = "intloop64", intloop64Image
+	}
+	return b.file(name, func() (string, error) {
+		path := filepath.Join(b.dir, name+".bin")
+		return path, os.WriteFile(path, image, 0o644)
 	})
 }

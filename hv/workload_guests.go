@@ -15,20 +15,20 @@ import (
 )
 
 // intloopInsns is the instruction count of one iteration of intloop's loop
-// (testdata/intloop.asm).
+// (testdata/intloop.asm and intloop64.asm).
 const intloopInsns = 11
 
-// intloop runs the integer loop: guest MIPS. gemu counts every instruction
-// of its run; QEMU times a long and a short loop and divides the
-// difference, which cancels its start-up.
-func (b *Bench) intloop(mode Mode) ([]Metric, error) {
-	kernel, err := b.intloopKernel()
+// intloop runs the integer loop, in 32- or 64-bit mode: guest MIPS. gemu
+// counts every instruction of its run; QEMU times a long and a short loop
+// and divides the difference, which cancels its start-up.
+func (b *Bench) intloop(mode Mode, is64 bool) ([]Metric, error) {
+	kernel, err := b.intloopKernel(is64)
 	if err != nil {
 		return nil, err
 	}
 	n := b.opts.IntloopIterations
 	if mode.IsQEMU() {
-		return b.intloopQEMU(mode, kernel, n)
+		return b.intloopQEMU(mode, kernel, n, is64)
 	}
 	res, err := runGemu(mode, Config{Kernel: kernel, Append: strconv.Itoa(n), Timeout: b.opts.Timeout})
 	if err != nil {
@@ -41,15 +41,19 @@ func (b *Bench) intloop(mode Mode) ([]Metric, error) {
 	return append(ms, statCounters(res.Stats)...), nil
 }
 
-// intloopQEMU is BenchmarkIntLoop's QEMU measurement. The long loop is at
-// least 10^8 iterations (about 0.3 s under TCG), so that the difference
-// stands well above QEMU's start-up jitter even when n is small.
-func (b *Bench) intloopQEMU(mode Mode, kernel string, n int) ([]Metric, error) {
-	qemu, err := qemuBinary("qemu-system-i386")
-	if err != nil {
-		if qemu, err = qemuBinary("qemu-system-x86_64"); err != nil {
-			return nil, err
+// intloopQEMU is intloop's QEMU measurement. The long loop is at least
+// 10^8 iterations (about 0.3 s under TCG), so that the difference stands
+// well above QEMU's start-up jitter even when n is small. The 32-bit loop
+// runs on qemu-system-i386 where installed, as a 32-bit guest would.
+func (b *Bench) intloopQEMU(mode Mode, kernel string, n int, is64 bool) ([]Metric, error) {
+	qemu, err := qemuBinary("qemu-system-x86_64")
+	if !is64 {
+		if q, err32 := qemuBinary("qemu-system-i386"); err32 == nil {
+			qemu, err = q, nil
 		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	run := func(iterations int) (time.Duration, error) {
 		args := append(qemuAccel(mode), "-kernel", kernel, "-append", strconv.Itoa(iterations),

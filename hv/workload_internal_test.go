@@ -1,12 +1,6 @@
 package hv
 
 import (
-	"bytes"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,40 +9,6 @@ import (
 	"github.com/gemu-project/gemu/cpu"
 	"github.com/gemu-project/gemu/devices"
 )
-
-var updateIntloop = flag.Bool("update-intloop", false, "rewrite workload_intloop.go from ../testdata/intloop.bin")
-
-// TestIntloopImage checks that the kernel gemu bench carries is
-// testdata/intloop.bin; with -update-intloop it rewrites the copy.
-func TestIntloopImage(t *testing.T) {
-	want, err := os.ReadFile(filepath.Join("..", "testdata", "intloop.bin"))
-	require.NoError(t, err)
-	if *updateIntloop {
-		var b strings.Builder
-		b.WriteString("// Code generated from testdata/intloop.bin by TestIntloopImage in workload_internal_test.go; DO NOT EDIT.\n\n")
-		b.WriteString("package hv\n\n")
-		b.WriteString("// intloopImage is testdata/intloop.bin, the 32-bit integer loop of\n")
-		b.WriteString("// testdata/intloop.asm (a multiboot kernel: N from its command line, 11\n")
-		b.WriteString("// instructions an iteration, verdict 0 on the debug-exit port), kept here so\n")
-		b.WriteString("// that gemu bench runs it from any directory.\n")
-		b.WriteString("var intloopImage = []byte{\n")
-		for i := 0; i < len(want); i += 16 {
-			b.WriteString("\t")
-			for j, c := range want[i:min(i+16, len(want))] {
-				if j > 0 {
-					b.WriteString(" ")
-				}
-				fmt.Fprintf(&b, "0x%02x,", c)
-			}
-			b.WriteString("\n")
-		}
-		b.WriteString("}\n")
-		require.NoError(t, os.WriteFile("workload_intloop.go", []byte(b.String()), 0o644))
-		return
-	}
-	require.True(t, bytes.Equal(want, intloopImage),
-		"workload_intloop.go is stale: go test ./hv -run TestIntloopImage -update-intloop")
-}
 
 func TestStatName(t *testing.T) {
 	for field, want := range map[string]string{

@@ -14,15 +14,22 @@ import (
 	"github.com/gemu-project/gemu/devices"
 )
 
-// The paravirtual test kernel (testdata/pvwork.asm), both builds: the same
-// work with the sensitive instructions (full) and with gemu's hypercalls
-// (pv). Copies of testdata/pvwork-*.bin (testdata/build.sh makes them; a
-// test checks they match), so that gemu bench runs from any directory.
+// The guests gemu bench runs, copies of testdata/*.bin (testdata/build.sh
+// makes them; a test checks they match), so that it runs from any
+// directory: the paravirtual test kernel (testdata/pvwork.asm), both builds
+// (the same work with the sensitive instructions, full, and with gemu's
+// hypercalls, pv), and the integer loop (testdata/intloop.asm, a multiboot
+// kernel: N from its command line, 11 instructions an iteration, verdict 0
+// on the debug-exit port) in 32- and 64-bit mode (intloop64.asm).
 var (
 	//go:embed guests/pvwork-full.bin
 	pvworkFullImage []byte
 	//go:embed guests/pvwork-pv.bin
 	pvworkPVImage []byte
+	//go:embed guests/intloop.bin
+	intloopImage []byte
+	//go:embed guests/intloop64.bin
+	intloop64Image []byte
 )
 
 // The disk pvwork reads and writes (testdata/pvwork.asm).

@@ -48,5 +48,5 @@ nasm -f bin -DPV=0 -o pvwork-full.bin pvwork.asm
 nasm -f bin -DPV=1 -o pvwork-pv.bin pvwork.asm
 mkdir -p ../cmd/gemu
 cp demo.bin ../cmd/gemu/demo.bin
-cp pvwork-full.bin pvwork-pv.bin ../hv/guests/ # embedded for gemu bench
+cp pvwork-full.bin pvwork-pv.bin intloop.bin intloop64.bin ../hv/guests/ # embedded for gemu bench
 ls -l *.bin bootsector.img | awk '{ printf "%8d %s\n", $5, $NF }'
