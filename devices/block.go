@@ -57,6 +57,10 @@ func OpenFileBackend(path string, readOnly bool) (*FileBackend, error) {
 		}
 		return nil, fmt.Errorf("disk image %s: %w", path, err)
 	}
+	if err := lockImage(f, !readOnly); err != nil {
+		f.Close()
+		return nil, lockError("disk image "+path, !readOnly, err)
+	}
 	size, err := f.Seek(0, io.SeekEnd) // Stat reports 0 for block devices
 	if err != nil {
 		f.Close()
@@ -71,6 +75,21 @@ func OpenFileBackend(path string, readOnly bool) (*FileBackend, error) {
 		return nil, fmt.Errorf("disk image %s: size %d bytes is not a multiple of %d-byte sectors", path, size, SectorSize)
 	}
 	return &FileBackend{f: f, path: path, size: size, readOnly: readOnly}, nil
+}
+
+// errImageLocked is lockImage's answer when another open file holds a
+// conflicting lock.
+var errImageLocked = errors.New("image locked")
+
+// lockError explains a refused image lock.
+func lockError(what string, write bool, err error) error {
+	if errors.Is(err, errImageLocked) {
+		if write {
+			return fmt.Errorf("%s is in use by another process (it holds a lock on it); not opened for writing", what)
+		}
+		return fmt.Errorf("%s is being written by another process (it holds a lock on it); not opened", what)
+	}
+	return fmt.Errorf("%s: lock: %w", what, err)
 }
 
 // ReadAt reads from the image.

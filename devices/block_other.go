@@ -9,3 +9,6 @@ import (
 
 // punchHole is not available here: Discard writes zeros instead.
 func punchHole(*os.File, int64, int64) error { return errors.ErrUnsupported }
+
+// lockImage does nothing here: images are not locked.
+func lockImage(*os.File, bool) error { return nil }

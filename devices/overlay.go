@@ -288,6 +288,12 @@ func readOverlay(path string, write bool) (*os.File, overlayHeader, []uint64, er
 		}
 		return nil, overlayHeader{}, nil, fmt.Errorf("overlay: %w", err)
 	}
+	if write {
+		if err := lockImage(f, true); err != nil {
+			f.Close()
+			return nil, overlayHeader{}, nil, lockError("overlay "+path, true, err)
+		}
+	}
 	h, table, err := loadOverlay(f)
 	if err != nil {
 		f.Close()
@@ -384,6 +390,15 @@ func openOverlayBase(path, basePath string, h overlayHeader, write bool) (*os.Fi
 			return nil, fmt.Errorf("overlay %s: base image %s does not exist", path, basePath)
 		}
 		return nil, fmt.Errorf("overlay %s: base image: %w", path, err)
+	}
+	// The base is only read while the overlay is in use: a shared lock.
+	// A commit writes it through a second file under the overlay's own
+	// lock, made exclusive for the while (Commit).
+	if !write {
+		if err := lockImage(base, false); err != nil {
+			base.Close()
+			return nil, lockError(fmt.Sprintf("overlay %s: base image %s", path, basePath), false, err)
+		}
 	}
 	size, err := base.Seek(0, io.SeekEnd)
 	if err != nil {
@@ -599,6 +614,11 @@ func (o *Overlay) Commit() (int64, error) {
 	if err := o.syncLocked(); err != nil {
 		return 0, err
 	}
+	// Nobody else may read the base while it changes.
+	if err := lockImage(o.base, true); err != nil {
+		return 0, lockError(fmt.Sprintf("overlay %s: base image %s", o.path, o.basePath), true, err)
+	}
+	defer lockImage(o.base, false)
 	base, err := openOverlayBase(o.path, o.basePath, o.h, true)
 	if err != nil {
 		return 0, err

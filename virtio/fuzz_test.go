@@ -27,11 +27,17 @@ func FuzzQueue(f *testing.F) {
 	if err := os.WriteFile(path, diskPattern(), 0o644); err != nil {
 		f.Fatal(err)
 	}
+	// The read-only disk is a second file: an image open for writing
+	// cannot also be opened for reading (image locks).
+	roPath := filepath.Join(f.TempDir(), "disk-ro.img")
+	if err := os.WriteFile(roPath, diskPattern(), 0o644); err != nil {
+		f.Fatal(err)
+	}
 	rw, err := devices.OpenFileBackend(path, false)
 	if err != nil {
 		f.Fatal(err)
 	}
-	ro, err := devices.OpenFileBackend(path, true)
+	ro, err := devices.OpenFileBackend(roPath, true)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -44,10 +50,11 @@ func FuzzQueue(f *testing.F) {
 			t.Fatal(err)
 		}
 		var disk devices.BlockBackend = rw
+		diskPath := path
 		if opts&8 != 0 {
-			disk = ro
+			disk, diskPath = ro, roPath
 		}
-		fuzzOne(t, opts, image, disk, path)
+		fuzzOne(t, opts, image, disk, diskPath)
 	})
 }
 

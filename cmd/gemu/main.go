@@ -127,6 +127,16 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gemu: %v\n", err)
 		return 2
 	}
+	if f.mode == string(hv.ModeHW) {
+		// Say what stands in the way: no KVM here, or no engine yet.
+		if err := hv.ModeHW.Available(); err != nil {
+			var skip *hv.SkipError
+			if errors.As(err, &skip) {
+				err = errors.New(skip.Reason)
+			}
+			return fail(fmt.Errorf("--mode hw: %v", err))
+		}
+	}
 	if f.mode != "full" && f.mode != "pv" {
 		return fail(fmt.Errorf("--mode %q: want full or pv", f.mode))
 	}

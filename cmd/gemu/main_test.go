@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gemu-project/gemu/devices"
 )
 
 func gemu(args ...string) (status int, stdout, stderr string) {
@@ -51,6 +53,7 @@ func TestBadInputIsOneLine(t *testing.T) {
 		{"run", "--mem", "lots"},
 		{"run", "--serial", "tcp:1"},
 		{"run", "--mode", "warp"},
+		{"run", "--mode", "hw"}, // no KVM here, or no engine yet: it says which
 		{"run", "--bogus"},
 		{"frobnicate"},
 	} {
@@ -74,4 +77,24 @@ func TestLinuxFlagConflicts(t *testing.T) {
 	require.Equal(t, 2, status)
 	require.Contains(t, errOut, "--linux")
 	require.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1)
+}
+
+// A disk that another process writes is refused in one line, as QEMU
+// refuses an image whose lock it cannot take.
+func TestDiskInUse(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "disk.img")
+	require.NoError(t, os.WriteFile(img, make([]byte, 1<<20), 0o644))
+	other, err := devices.OpenFileBackend(img, false) // the other process's open file
+	require.NoError(t, err)
+	defer other.Close()
+	for _, ro := range []string{"", ",ro"} {
+		status, _, errOut := gemu("run", "--kernel", "../../testdata/hello.bin", "--disk", img+ro)
+		require.Equal(t, 2, status, errOut)
+		require.Contains(t, errOut, img)
+		require.Contains(t, errOut, "by another process")
+		require.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1, errOut)
+	}
+	other.Close()
+	status, _, errOut := gemu("run", "--kernel", "../../testdata/hello.bin", "--disk", img)
+	require.Equal(t, 1, status, errOut)
 }
