@@ -28,6 +28,8 @@ type block struct {
 	link [2]*block
 	// pages are the physical pages the block's bytes come from (one or two).
 	pages [2]uint64
+	// execs counts the block's executions while blocks are profiled.
+	execs uint64
 }
 
 type blockKey struct {
@@ -56,6 +58,9 @@ func hashPhys(pa mmu.GPA) uint64 {
 func (c *CPU) FlushTranslations() {
 	for _, bl := range c.cache.all {
 		bl.valid = false
+		if c.profile != nil {
+			c.profile.retire(bl)
+		}
 	}
 	c.cache.hash = [1 << blockHashBits]*block{}
 	c.cache.init()
@@ -76,6 +81,9 @@ func (c *CPU) invalidatePage(page mmu.GPA) {
 		}
 		bl.valid = false
 		c.Stats.BlocksInvalidated++
+		if c.profile != nil {
+			c.profile.retire(bl)
+		}
 		delete(c.cache.all, blockKey{bl.phys, bl.eip, bl.csBase, bl.mode})
 		if h := &c.cache.hash[hashPhys(bl.phys)]; *h == bl {
 			*h = nil
@@ -258,6 +266,9 @@ func (c *CPU) decodeBlock(pa mmu.GPA, eip, csBase uint64, max int) *block {
 		bl.exec = insts[:fuse(insts)]
 	}
 	bl.exec[len(bl.exec)-1].last = true
+	if c.profile != nil {
+		countExecutions(bl)
+	}
 	bl.pages[0] = uint64(pa) >> 12
 	c.registerCodePage(bl, pa)
 	if f.hasNext && f.crossed {

@@ -89,6 +89,9 @@ type CPU struct {
 	// does not notify, an InterruptNotifier's absence).
 	intrHint, intrPoll bool
 
+	// profile, when set, has the blocks count their executions (hotblocks.go).
+	profile *blockProfiler
+
 	cache blockCache
 
 	// stop ends the current block early (self-modifying code, mode changes) and,

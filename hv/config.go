@@ -52,6 +52,11 @@ type Config struct {
 	ICount      bool
 	ICountShift uint
 
+	// HotBlocks > 0 profiles the translated blocks: Result.HotBlocks has
+	// the HotBlocks that retired the most instructions (gemu run
+	// --hotblocks, as QEMU's hotblocks plugin).
+	HotBlocks int
+
 	MaxInstructions uint64        // stop after this many instructions (0: no limit)
 	Timeout         time.Duration // stop after this much host time (0: none)
 }

@@ -39,6 +39,9 @@ type Result struct {
 	Status int    // the process exit status QEMU would give
 	Detail string // e.g. the triple-fault location
 	Stats  Stats
+	// HotBlocks are the blocks that retired the most instructions, the
+	// most first (Config.HotBlocks of them).
+	HotBlocks []cpu.BlockProfile
 }
 
 // Stats are the figures every engine reports.
@@ -233,6 +236,7 @@ func New(cfg Config) (*Machine, error) {
 	}
 	m.CPU = cpu.New(mem, pc, m.LAPIC)
 	m.CPU.MachineMSRs = m.LAPIC
+	m.CPU.ProfileBlocks(cfg.HotBlocks > 0)
 	m.clock.insns = &m.CPU.Stats.Instructions
 	m.CPU.TimeStampCounter = m.clock.tsc
 	m.CPU.Frequencies = cpu.Frequencies{TSCHz: TSCHz, CrystalHz: CrystalHz}
@@ -538,6 +542,9 @@ func (m *Machine) wake() {
 
 func (m *Machine) finish(r Result) Result {
 	r.Stats = m.Stats()
+	if m.cfg.HotBlocks > 0 {
+		r.HotBlocks = m.CPU.HotBlocks(m.cfg.HotBlocks)
+	}
 	return r
 }
 

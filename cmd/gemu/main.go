@@ -3,7 +3,7 @@
 //	gemu run [--kernel F] [--initrd F] [--append S] [--disk F] [--mem 64M]
 //	         [--serial stdio|file:PATH|none] [--trace FILE]
 //	         [--max-instructions N] [--timeout D] [--stats]
-//	         [--icount shift=N] [--reboot]
+//	         [--icount shift=N] [--reboot] [--hotblocks N [--symbols MAP]]
 //
 // With neither --kernel nor --disk, it boots the embedded demo guest.
 package main
@@ -82,8 +82,9 @@ type runFlags struct {
 	netDump                                                       string
 	maxInstr                                                      uint64
 	timeout                                                       flagDuration
-	icount, statsJSON                                             string
+	icount, statsJSON, symbols                                    string
 	stats, traceUser, linux, reboot                               bool
+	hotBlocks                                                     int
 }
 
 func newRunFlags(out io.Writer) *runFlags {
@@ -104,6 +105,8 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.Var(&f.timeout, "timeout", "stop after this host `duration` (e.g. 10s)")
 	f.BoolVar(&f.stats, "stats", false, "print statistics at exit: traps by sensitive instruction, shadow TLB, I/O exits by device")
 	f.StringVar(&f.statsJSON, "stats-json", "", "write the statistics to `FILE` as JSON at exit")
+	f.IntVar(&f.hotBlocks, "hotblocks", 0, "print the `N` translated blocks that retired the most instructions, with their code, at exit (as QEMU's hotblocks plugin)")
+	f.StringVar(&f.symbols, "symbols", "", "name --hotblocks' addresses from a symbol `MAP` (System.map or /proc/kallsyms lines: ADDRESS TYPE NAME)")
 	f.BoolVar(&f.traceUser, "trace-user", false, "start --trace when the guest first runs user code (CPL 3)")
 	f.StringVar(&f.icount, "icount", "", "deterministic time: `shift=N` (or N) makes each instruction take 2^N ns of virtual time, idle time skipped, as QEMU's -icount")
 	f.BoolVar(&f.reboot, "reboot", false, "restart the machine when the guest resets it (default: a reset ends gemu, as QEMU's -no-reboot)")
@@ -150,11 +153,20 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(fmt.Errorf("--mem: %v", err))
 	}
+	if f.hotBlocks < 0 {
+		return fail(fmt.Errorf("--hotblocks %d: want a count of blocks", f.hotBlocks))
+	}
+	var syms symbolMap
+	if f.symbols != "" {
+		if syms, err = readSymbolMap(f.symbols); err != nil {
+			return fail(fmt.Errorf("--symbols: %v", err))
+		}
+	}
 	cfg := hv.Config{
 		Kernel: f.kernel, Initrd: f.initrd, Append: f.appendStr,
 		MemSize: memSize, Demo: demoGuest,
 		MaxInstructions: f.maxInstr, Timeout: f.timeout.d, TraceUser: f.traceUser,
-		Paravirt: f.mode == "pv",
+		Paravirt: f.mode == "pv", HotBlocks: f.hotBlocks,
 	}
 	for _, spec := range f.disks {
 		d, err := hv.ParseDrive(spec)
@@ -295,6 +307,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if f.stats {
 		res.Stats.Write(stderr)
+	}
+	if f.hotBlocks > 0 {
+		writeHotBlocks(stderr, res.HotBlocks, res.Stats.Instructions, syms)
 	}
 	if f.statsJSON != "" {
 		out, err := os.Create(f.statsJSON)

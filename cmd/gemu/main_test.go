@@ -54,6 +54,9 @@ func TestBadInputIsOneLine(t *testing.T) {
 		{"run", "--serial", "tcp:1"},
 		{"run", "--mode", "warp"},
 		{"run", "--mode", "hw"}, // no KVM here, or no engine yet: it says which
+		{"run", "--hotblocks", "-1"},
+		{"run", "--hotblocks", "3", "--symbols", filepath.Join(dir, "nope.map")},
+		{"run", "--hotblocks", "3", "--symbols", junk},
 		{"run", "--bogus"},
 		{"frobnicate"},
 	} {
@@ -97,4 +100,19 @@ func TestDiskInUse(t *testing.T) {
 	other.Close()
 	status, _, errOut := gemu("run", "--kernel", "../../testdata/hello.bin", "--disk", img)
 	require.Equal(t, 1, status, errOut)
+}
+
+// --hotblocks ranks the translated blocks: intloop's loop first, with its
+// code, named from a symbol map.
+func TestHotBlocks(t *testing.T) {
+	syms := filepath.Join(t.TempDir(), "intloop.map")
+	require.NoError(t, os.WriteFile(syms, []byte("00100000 T _start\n00100240 t loop\nnot a symbol line\n"), 0o644))
+	status, _, errOut := gemu("run", "--kernel", "../../testdata/intloop.bin", "--append", "10000",
+		"--hotblocks", "2", "--symbols", syms)
+	require.Equal(t, 1, status, errOut)
+	lines := strings.Split(errOut, "\n")
+	require.Contains(t, lines[0], "hot blocks: the 2 that retired the most of")
+	require.Regexp(t, `^ 9\d\.\d\d%\s+110000\s+10000\s+11  0x100240 loop \(32-bit\)$`, lines[2])
+	require.Contains(t, errOut, "jnz 0x100240")
+	require.Regexp(t, `0x1[0-9a-f]{5} _start\+0x[0-9a-f]+ \(32-bit\)`, lines[3+11], "the second block, named from _start")
 }
