@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -149,7 +148,7 @@ func TestMachineLog(t *testing.T) {
 	addr := freePort(t)
 	spec, err := devices.ParseNetSpec("socket,listen="+addr, 0)
 	require.NoError(t, err)
-	var log syncBuffer
+	var log hv.LockedBuffer
 	m, err := hv.New(hv.Config{Demo: demo, Nets: []devices.NetSpec{spec}, Log: &log})
 	require.NoError(t, err)
 	defer m.Close()
@@ -158,22 +157,4 @@ func TestMachineLog(t *testing.T) {
 	defer c.Close()
 	require.Eventually(t, func() bool { return strings.Contains(log.String(), "connected") }, 10*time.Second, 10*time.Millisecond)
 	require.True(t, strings.HasPrefix(log.String(), "gemu: net socket "+addr+": peer "), log.String())
-}
-
-// syncBuffer is a bytes.Buffer for writers on other goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
