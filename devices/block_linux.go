@@ -28,6 +28,8 @@ func lockImage(f *os.File, exclusive bool) error {
 			continue
 		case unix.EWOULDBLOCK:
 			return errImageLocked
+		case unix.ENOLCK, unix.EOPNOTSUPP:
+			return nil // a file system without locks: the image is used unlocked, as by QEMU
 		default:
 			return err
 		}
