@@ -19,13 +19,14 @@ type BlockProfile struct {
 	Mode         int    // code size: 16, 32 or 64
 	Instructions int    // guest instructions in the block
 	Execs        uint64 // times the block was entered
-	// Retired is Execs × Instructions: what the block ran, counting a
-	// block left early (a fault, an interrupt request) as whole.
-	Retired uint64
 	// Code is the block's disassembly, one instruction a line, for blocks
 	// still translated at the end (empty for one whose page was rewritten).
 	Code []string
 }
+
+// Retired is Execs × Instructions: what the block ran, counting a block
+// left early (a fault, a stop) as whole.
+func (b BlockProfile) Retired() uint64 { return b.Execs * uint64(b.Instructions) }
 
 // blockProfiler keeps the counts of blocks that are no longer translated.
 type blockProfiler struct {
@@ -103,13 +104,12 @@ func (c *CPU) HotBlocks(n int) []BlockProfile {
 	}
 	list := make([]entry, 0, len(byKey))
 	for _, e := range byKey {
-		e.bp.Retired = e.bp.Execs * uint64(e.bp.Instructions)
 		list = append(list, e)
 	}
 	sort.Slice(list, func(i, j int) bool {
 		a, b := list[i].bp, list[j].bp
-		if a.Retired != b.Retired {
-			return a.Retired > b.Retired
+		if a.Retired() != b.Retired() {
+			return a.Retired() > b.Retired()
 		}
 		return a.Addr < b.Addr
 	})

@@ -36,7 +36,7 @@ func TestHotBlocks(t *testing.T) {
 	require.Equal(t, uint64(0x7C03), loop.Addr)
 	require.Equal(t, 3, loop.Instructions)
 	require.Equal(t, uint64(999), loop.Execs)
-	require.Equal(t, uint64(3*999), loop.Retired)
+	require.Equal(t, uint64(3*999), loop.Retired())
 	require.Equal(t, 16, loop.Mode)
 	require.Equal(t, []string{"add ax, cx", "dec cx", "jnz 0x7c03"}, loop.Code)
 

@@ -104,15 +104,6 @@ const (
 	vcpuInfoEnable  = 1
 )
 
-// Errors, as Linux numbers them (include/uapi/asm-generic/errno-base.h).
-const (
-	gemuEIO    = 5
-	gemuEFAULT = 14
-	gemuENODEV = 19
-	gemuEINVAL = 22
-	gemuEROFS  = 30
-)
-
 var gemuHCNames = map[uint64]string{
 	gemuHCVersion:      "gemu_version",
 	gemuHCMMUUpdate:    "gemu_mmu_update",
@@ -188,10 +179,10 @@ func pteSize(c *cpu.CPU) uint64 {
 // made, the TLB flushed and CR3 as it was. Returns n.
 func (g *gemuHC) mmuUpdate(c *cpu.CPU, list, n, flags, cr3 uint64) int64 {
 	if flags&^mmuFlags != 0 || n > mmuMaxBatch {
-		return -gemuEINVAL
+		return -errEINVAL
 	}
 	if n > 0 && !g.mem.IsRAM(mmu.GPA(list), n*mmuEntry) {
-		return -gemuEFAULT
+		return -errEFAULT
 	}
 	batch := g.batch[:n*mmuEntry]
 	_ = g.mem.ReadAt(mmu.GPA(list), batch) // a copy: an entry may point into the list
@@ -200,10 +191,10 @@ func (g *gemuHC) mmuUpdate(c *cpu.CPU, list, n, flags, cr3 uint64) int64 {
 		e := batch[i*mmuEntry:]
 		at, v := binary.LittleEndian.Uint64(e), binary.LittleEndian.Uint64(e[8:])
 		if at%size != 0 || size == 4 && v>>32 != 0 {
-			return -gemuEINVAL
+			return -errEINVAL
 		}
 		if !g.mem.IsRAM(mmu.GPA(at), size) {
-			return -gemuEFAULT
+			return -errEFAULT
 		}
 	}
 	if flags&mmuNewCR3 != 0 {
@@ -222,7 +213,7 @@ func (g *gemuHC) mmuUpdate(c *cpu.CPU, list, n, flags, cr3 uint64) int64 {
 			c.FlushTLB()
 			c.TLBStats().FlushAll++
 			c.EndBlock()
-			return -gemuEINVAL
+			return -errEINVAL
 		}
 	}
 	if flags&mmuFlushTLB != 0 {
@@ -239,14 +230,14 @@ func (g *gemuHC) mmuUpdate(c *cpu.CPU, list, n, flags, cr3 uint64) int64 {
 func checkCR3(mem *mmu.Memory, c *cpu.CPU, cr3 uint64) int64 {
 	long := c.EFER&cpu.EFERLMA != 0
 	if !long && cr3>>32 != 0 {
-		return gemuEINVAL
+		return errEINVAL
 	}
 	base, size := cr3&^0xFFF, uint64(4096)
 	if !long && c.CR4&cpu.CR4PAE != 0 {
 		base, size = cr3&^0x1F, 32 // the four PDPTEs (SDM Vol. 3A §4.4.1)
 	}
 	if !mem.IsRAM(mmu.GPA(base), size) {
-		return gemuEFAULT
+		return errEFAULT
 	}
 	return 0
 }
@@ -257,14 +248,14 @@ func checkCR3(mem *mmu.Memory, c *cpu.CPU, cr3 uint64) int64 {
 // left it set. The UART is always ready, so nothing is polled.
 func (g *gemuHC) consoleWrite(addr, n uint64) int64 {
 	if n > consoleMax {
-		return -gemuEINVAL
+		return -errEINVAL
 	}
 	if n == 0 {
 		return 0
 	}
 	buf, err := g.mem.Slice(mmu.GPA(addr), n)
 	if err != nil {
-		return -gemuEFAULT
+		return -errEFAULT
 	}
 	const thr, lcr, dlab = 0, 3, 0x80 // PC16550D table 2
 	var l [1]byte
@@ -289,39 +280,39 @@ func (g *gemuHC) consoleWrite(addr, n uint64) int64 {
 // durable (the image's Sync) before the call returns. Returns n.
 func (g *gemuHC) blockIO(addr, lba, n, flags uint64) int64 {
 	if flags&^blockFlags != 0 || n == 0 || n > blockMax || flags&blockFlush != 0 && flags&blockWrite == 0 {
-		return -gemuEINVAL
+		return -errEINVAL
 	}
 	disk := flags >> blockDiskShift & 0xFF
 	if disk >= uint64(len(g.disks)) {
-		return -gemuENODEV
+		return -errENODEV
 	}
 	d := g.disks[disk]
 	sectors := uint64(d.Size()) / devices.SectorSize
 	if lba >= sectors || n > sectors-lba {
-		return -gemuEINVAL
+		return -errEINVAL
 	}
 	size := n * devices.SectorSize
 	buf, err := g.mem.Slice(mmu.GPA(addr), size)
 	if err != nil {
-		return -gemuEFAULT
+		return -errEFAULT
 	}
 	off := int64(lba * devices.SectorSize)
 	if flags&blockWrite == 0 {
 		got, _ := d.ReadAt(buf, off) // io.EOF with a full read at the end of the disk is no error
 		g.mem.NoteWrite(mmu.GPA(addr), size)
 		if uint64(got) < size {
-			return -gemuEIO
+			return -errEIO
 		}
 		return int64(n)
 	}
 	if d.ReadOnly() {
-		return -gemuEROFS
+		return -errEROFS
 	}
 	if got, err := d.WriteAt(buf, off); err != nil || uint64(got) < size {
-		return -gemuEIO
+		return -errEIO
 	}
 	if flags&blockFlush != 0 && d.Sync() != nil {
-		return -gemuEIO
+		return -errEIO
 	}
 	return int64(n)
 }
@@ -335,11 +326,11 @@ func (g *gemuHC) setVCPUInfo(v uint64) int64 {
 	}
 	addr := v &^ vcpuInfoEnable
 	if v&vcpuInfoEnable == 0 || addr%vcpuInfoSize != 0 {
-		return -gemuEINVAL
+		return -errEINVAL
 	}
 	info, err := g.mem.Slice(mmu.GPA(addr), vcpuInfoSize)
 	if err != nil {
-		return -gemuEFAULT
+		return -errEFAULT
 	}
 	g.vcpuInfo, g.vcpuInfoGPA = info, addr
 	g.setPending(0)

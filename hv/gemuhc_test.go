@@ -293,8 +293,8 @@ func TestGemuHCPrivilege(t *testing.T) {
 		t.Skipf("could not put the CPU at CPL 3 (CPL %d)", h.CPU.CPL())
 	}
 	h.write(t, 0x10000, []byte("x"))
-	require.EqualValues(t, -kvmEPERM, h.call(t, gemuHCConsoleWrite, 0x10000, 1))
-	require.EqualValues(t, -kvmEPERM, h.call(t, gemuHCBlockIO, 0x10000, 0, 1, blockWrite))
+	require.EqualValues(t, -errEPERM, h.call(t, gemuHCConsoleWrite, 0x10000, 1))
+	require.EqualValues(t, -errEPERM, h.call(t, gemuHCBlockIO, 0x10000, 0, 1, blockWrite))
 	require.Empty(t, h.serial.String())
 }
 
@@ -314,13 +314,13 @@ func TestGemuHCMMUUpdate(t *testing.T) {
 			args  []uint32
 			errno int32
 		}{
-			{"unknown flag", []uint32{list, 2, 1 << 2}, gemuEINVAL},
-			{"count above 512", []uint32{list, 513, 0}, gemuEINVAL},
-			{"count of 2^32-1", []uint32{list, 0xFFFFFFFF, 0}, gemuEINVAL},
-			{"list outside RAM", []uint32{gemuHCMem, 1, 0}, gemuEFAULT},
-			{"list across the end of RAM", []uint32{gemuHCMem - 16, 2, 0}, gemuEFAULT},
-			{"list at 4 GiB - 16", []uint32{0xFFFFFFF0, 1, 0}, gemuEFAULT},
-			{"new CR3 outside RAM", []uint32{list, 2, mmuNewCR3, gemuHCMem}, gemuEFAULT},
+			{"unknown flag", []uint32{list, 2, 1 << 2}, errEINVAL},
+			{"count above 512", []uint32{list, 513, 0}, errEINVAL},
+			{"count of 2^32-1", []uint32{list, 0xFFFFFFFF, 0}, errEINVAL},
+			{"list outside RAM", []uint32{gemuHCMem, 1, 0}, errEFAULT},
+			{"list across the end of RAM", []uint32{gemuHCMem - 16, 2, 0}, errEFAULT},
+			{"list at 4 GiB - 16", []uint32{0xFFFFFFF0, 1, 0}, errEFAULT},
+			{"new CR3 outside RAM", []uint32{list, 2, mmuNewCR3, gemuHCMem}, errEFAULT},
 		} {
 			require.EqualValues(t, -tc.errno, h.call(t, gemuHCMMUUpdate, tc.args...), tc.name)
 			require.Equal(t, fill, h.read(t, table, 64), "%s: a table entry was written", tc.name)
@@ -332,12 +332,12 @@ func TestGemuHCMMUUpdate(t *testing.T) {
 			bad   [2]uint64
 			errno int32
 		}{
-			{"misaligned entry", [2]uint64{table + 2, 0x3003}, gemuEINVAL},
-			{"value wider than a 32-bit PTE", [2]uint64{table + 8, 1 << 32}, gemuEINVAL},
-			{"entry outside RAM", [2]uint64{gemuHCMem, 0x3003}, gemuEFAULT},
-			{"misaligned entry at the end of RAM", [2]uint64{gemuHCMem - 2, 0x3003}, gemuEINVAL},
-			{"last entry of RAM", [2]uint64{gemuHCMem - 4, 1 << 32}, gemuEINVAL},
-			{"entry far outside RAM", [2]uint64{1 << 40, 0x3003}, gemuEFAULT},
+			{"misaligned entry", [2]uint64{table + 2, 0x3003}, errEINVAL},
+			{"value wider than a 32-bit PTE", [2]uint64{table + 8, 1 << 32}, errEINVAL},
+			{"entry outside RAM", [2]uint64{gemuHCMem, 0x3003}, errEFAULT},
+			{"misaligned entry at the end of RAM", [2]uint64{gemuHCMem - 2, 0x3003}, errEINVAL},
+			{"last entry of RAM", [2]uint64{gemuHCMem - 4, 1 << 32}, errEINVAL},
+			{"entry far outside RAM", [2]uint64{1 << 40, 0x3003}, errEFAULT},
 		} {
 			h.putBatch(t, list, [2]uint64{table, 0x1003}, tc.bad)
 			require.EqualValues(t, -tc.errno, h.call(t, gemuHCMMUUpdate, list, 2, mmuFlushTLB), tc.name)
@@ -377,7 +377,7 @@ func TestGemuHCMMUUpdate(t *testing.T) {
 		st.CR4 |= cpu.CR4PAE
 		c.SetState(&st)
 		h.putBatch(t, list, [2]uint64{table + 4, 0x1003})
-		require.EqualValues(t, -gemuEINVAL, h.call(t, gemuHCMMUUpdate, list, 1, 0), "PAE entries are 8-aligned")
+		require.EqualValues(t, -errEINVAL, h.call(t, gemuHCMMUUpdate, list, 1, 0), "PAE entries are 8-aligned")
 		h.putBatch(t, list, [2]uint64{table, 0x8000000000001003}, [2]uint64{table + 8, 0x123456789007})
 		require.EqualValues(t, 2, h.call(t, gemuHCMMUUpdate, list, 2, 0))
 		got := h.read(t, table, 24)
@@ -394,13 +394,13 @@ func TestGemuHCMMUUpdate(t *testing.T) {
 		const pdpt = 0x50000
 		h.write(t, pdpt, make([]byte, 32))
 		h.putBatch(t, list, [2]uint64{pdpt, 0x61001 | 1<<2}) // bit 2 is reserved in a PDPTE
-		require.EqualValues(t, -gemuEINVAL, h.call(t, gemuHCMMUUpdate, list, 1, mmuNewCR3, pdpt))
+		require.EqualValues(t, -errEINVAL, h.call(t, gemuHCMMUUpdate, list, 1, mmuNewCR3, pdpt))
 		require.Equal(t, uint64(0x40000), c.CR3)
 		require.Equal(t, uint64(0x61005), binary.LittleEndian.Uint64(h.read(t, pdpt, 8)), "the update is made")
 		h.putBatch(t, list, [2]uint64{pdpt, 0x61001})
 		require.EqualValues(t, 1, h.call(t, gemuHCMMUUpdate, list, 1, mmuNewCR3, pdpt))
 		require.Equal(t, uint64(pdpt), c.CR3)
-		require.EqualValues(t, -gemuEFAULT, h.call(t, gemuHCMMUUpdate, list, 0, mmuNewCR3, gemuHCMem))
+		require.EqualValues(t, -errEFAULT, h.call(t, gemuHCMMUUpdate, list, 0, mmuNewCR3, gemuHCMem))
 		require.Equal(t, uint64(pdpt), c.CR3)
 	})
 }
@@ -409,9 +409,9 @@ func TestGemuHCConsole(t *testing.T) {
 	h := newGemuHCMachine(t)
 	const buf = 0x10000
 	h.write(t, buf, []byte("hello\n"))
-	require.EqualValues(t, -gemuEINVAL, h.call(t, gemuHCConsoleWrite, buf, consoleMax+1))
-	require.EqualValues(t, -gemuEFAULT, h.call(t, gemuHCConsoleWrite, gemuHCMem-2, 4))
-	require.EqualValues(t, -gemuEFAULT, h.call(t, gemuHCConsoleWrite, 0xFFFFFFFF, 2))
+	require.EqualValues(t, -errEINVAL, h.call(t, gemuHCConsoleWrite, buf, consoleMax+1))
+	require.EqualValues(t, -errEFAULT, h.call(t, gemuHCConsoleWrite, gemuHCMem-2, 4))
+	require.EqualValues(t, -errEFAULT, h.call(t, gemuHCConsoleWrite, 0xFFFFFFFF, 2))
 	require.Empty(t, h.serial.String())
 	require.EqualValues(t, 6, h.call(t, gemuHCConsoleWrite, buf, 6))
 	require.EqualValues(t, 0, h.call(t, gemuHCConsoleWrite, buf, 0))
@@ -443,19 +443,19 @@ func TestGemuHCBlockIO(t *testing.T) {
 		args  []uint32
 		errno int32
 	}{
-		{"unknown flag", []uint32{buf, 0, 1, 1<<2 | blockWrite}, gemuEINVAL},
-		{"no sectors", []uint32{buf, 0, 0, blockWrite}, gemuEINVAL},
-		{"257 sectors", []uint32{buf, 0, 257, 0}, gemuEINVAL},
-		{"flush without write", []uint32{buf, 0, 1, blockFlush}, gemuEINVAL},
-		{"no disk 2", []uint32{buf, 0, 1, 2<<blockDiskShift | blockWrite}, gemuENODEV},
-		{"no disk 255", []uint32{buf, 0, 1, 255 << blockDiskShift}, gemuENODEV},
-		{"first sector past the end", []uint32{buf, 8, 1, blockWrite}, gemuEINVAL},
-		{"last sector past the end", []uint32{buf, 7, 2, blockWrite}, gemuEINVAL},
-		{"sector 2^32-1", []uint32{buf, 0xFFFFFFFF, 2, blockWrite}, gemuEINVAL},
-		{"buffer outside RAM", []uint32{gemuHCMem, 0, 1, blockWrite}, gemuEFAULT},
-		{"buffer across the end of RAM", []uint32{gemuHCMem - 256, 0, 1, blockWrite}, gemuEFAULT},
-		{"read into a buffer outside RAM", []uint32{0xFFFFFE00, 0, 1, 0}, gemuEFAULT},
-		{"write to the read-only disk", []uint32{buf, 0, 1, 1<<blockDiskShift | blockWrite}, gemuEROFS},
+		{"unknown flag", []uint32{buf, 0, 1, 1<<2 | blockWrite}, errEINVAL},
+		{"no sectors", []uint32{buf, 0, 0, blockWrite}, errEINVAL},
+		{"257 sectors", []uint32{buf, 0, 257, 0}, errEINVAL},
+		{"flush without write", []uint32{buf, 0, 1, blockFlush}, errEINVAL},
+		{"no disk 2", []uint32{buf, 0, 1, 2<<blockDiskShift | blockWrite}, errENODEV},
+		{"no disk 255", []uint32{buf, 0, 1, 255 << blockDiskShift}, errENODEV},
+		{"first sector past the end", []uint32{buf, 8, 1, blockWrite}, errEINVAL},
+		{"last sector past the end", []uint32{buf, 7, 2, blockWrite}, errEINVAL},
+		{"sector 2^32-1", []uint32{buf, 0xFFFFFFFF, 2, blockWrite}, errEINVAL},
+		{"buffer outside RAM", []uint32{gemuHCMem, 0, 1, blockWrite}, errEFAULT},
+		{"buffer across the end of RAM", []uint32{gemuHCMem - 256, 0, 1, blockWrite}, errEFAULT},
+		{"read into a buffer outside RAM", []uint32{0xFFFFFE00, 0, 1, 0}, errEFAULT},
+		{"write to the read-only disk", []uint32{buf, 0, 1, 1<<blockDiskShift | blockWrite}, errEROFS},
 	} {
 		require.EqualValues(t, -tc.errno, h.call(t, gemuHCBlockIO, tc.args...), tc.name)
 	}
@@ -495,11 +495,11 @@ func TestGemuHCVirtualIF(t *testing.T) {
 		arg   uint32
 		errno int32
 	}{
-		{"misaligned", info + 4 | vcpuInfoEnable, gemuEINVAL},
-		{"no enable bit", info, gemuEINVAL},
-		{"outside RAM", gemuHCMem | vcpuInfoEnable, gemuEFAULT},
-		{"misaligned at the end of RAM", gemuHCMem - 4 | vcpuInfoEnable, gemuEINVAL},
-		{"at 4 GiB - 8", 0xFFFFFFF8 | vcpuInfoEnable, gemuEFAULT},
+		{"misaligned", info + 4 | vcpuInfoEnable, errEINVAL},
+		{"no enable bit", info, errEINVAL},
+		{"outside RAM", gemuHCMem | vcpuInfoEnable, errEFAULT},
+		{"misaligned at the end of RAM", gemuHCMem - 4 | vcpuInfoEnable, errEINVAL},
+		{"at 4 GiB - 8", 0xFFFFFFF8 | vcpuInfoEnable, errEFAULT},
 	} {
 		require.EqualValues(t, -tc.errno, h.call(t, gemuHCVCPUInfo, tc.arg), tc.name)
 		require.Nil(t, h.pv.gemu.vcpuInfo, tc.name)

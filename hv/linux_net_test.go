@@ -33,11 +33,7 @@ func TestDebianLinuxNetwork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots two real kernels")
 	}
-	kernel := debianKernel(t)
-	vmlinux := extractVmlinux(t, kernel)
-	if vmlinux == "" {
-		t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
-	}
+	vmlinux := debianVmlinux(t)
 	initrd := busyboxInitramfs(t, "virtio_pci", "virtio_net", "ne2k-pci")
 	up := "ip addr add 10.0.2.%d/24 dev eth0; ip link set eth0 up; "
 	// The server waits for the client's file; the client first pings until

@@ -67,23 +67,13 @@ func TestDebianLinux(t *testing.T) {
 	// boot runs one boot and checks the answers; it returns the serial
 	// output and the instructions retired.
 	boot := func(t *testing.T, kernel, append string, icount bool) (string, uint64) {
-		var out bytes.Buffer
-		m, err := hv.New(hv.Config{
-			Kernel: kernel, Initrd: initrd, MemSize: 256 << 20,
-			Append:    append + ` gemu.cmd="` + cmd + `"`,
-			SerialOut: &out, Timeout: 10 * time.Minute,
+		s, res := bootLinux(t, hv.Config{
+			Kernel: kernel, Initrd: initrd, MemSize: 256 << 20, Append: append,
 			ICount: icount, ICountShift: 3,
-		})
-		require.NoError(t, err)
-		defer m.Close()
-		res, err := m.Run()
-		require.NoError(t, err)
-		s := out.String()
-		require.Equal(t, hv.ExitPowerOff, res.Kind, "%s\n%s", res.Detail, s)
+		}, cmd)
 		require.Equal(t, 0, res.Status)
 		require.Contains(t, s, "\n"+release+"\r\n", s)
 		require.Contains(t, s, "answer=42", s)
-		require.Contains(t, s, "gemu.cmd: exit status 0", s)
 		t.Logf("%d instructions in %v (%.0f MIPS)", res.Stats.Instructions, res.Stats.Elapsed.Round(time.Millisecond), res.Stats.MIPS())
 		return s, res.Stats.Instructions
 	}
@@ -117,6 +107,39 @@ func TestDebianLinux(t *testing.T) {
 			require.Equal(t, icountOut, out, "serial output of two icount boots")
 		})
 	}
+}
+
+// debianVmlinux returns the installed Debian kernel's vmlinux for the PVH
+// entry, or skips.
+func debianVmlinux(t testing.TB) string {
+	t.Helper()
+	vmlinux := extractVmlinux(t, debianKernel(t))
+	if vmlinux == "" {
+		t.Skip("no vmlinux: the xz command is needed to unpack the bzImage's payload")
+	}
+	return vmlinux
+}
+
+// bootLinux boots a Linux guest whose busybox /init runs cmd (gemu.cmd on
+// cfg's command line) and powers off; it checks that the command exited 0
+// and returns the serial output and the result.
+func bootLinux(t *testing.T, cfg hv.Config, cmd string) (string, hv.Result) {
+	t.Helper()
+	var out bytes.Buffer
+	cfg.Append += ` gemu.cmd="` + cmd + `"`
+	cfg.SerialOut = &out
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Minute
+	}
+	m, err := hv.New(cfg)
+	require.NoError(t, err)
+	res, err := m.Run()
+	require.NoError(t, err)
+	require.NoError(t, m.Close())
+	s := out.String()
+	require.Equal(t, hv.ExitPowerOff, res.Kind, "%s\n%s", res.Detail, s)
+	require.Contains(t, s, "gemu.cmd: exit status 0", s)
+	return s, res
 }
 
 // extractVmlinux unpacks the uncompressed vmlinux (ELF with the PVH note)

@@ -67,10 +67,19 @@ const (
 	kvmHCClockPairing = 9
 	kvmHCSendIPI      = 10
 	kvmHCSchedYield   = 11
+)
 
+// Hypercall errors, returned negated, for KVM's calls and gemu's alike:
+// Linux's numbers (include/uapi/asm-generic/errno-base.h) and KVM_ENOSYS
+// (include/uapi/linux/kvm_para.h).
+const (
+	errEPERM  = 1
+	errEIO    = 5
+	errEFAULT = 14
+	errENODEV = 19
+	errEINVAL = 22
+	errEROFS  = 30
 	kvmENOSYS = 1000
-	kvmEPERM  = 1
-	kvmEINVAL = 22
 )
 
 var hypercallNames = map[uint64]string{
@@ -417,7 +426,7 @@ func (k *kvmPV) Hypercall(c *cpu.CPU) {
 	var ret int64
 	switch {
 	case c.CPL() != 0:
-		ret = -kvmEPERM
+		ret = -errEPERM
 	case nr == kvmHCVAPICPollIRQ:
 		ret = 0 // interrupts are checked before the next block anyway
 	case nr == kvmHCKickCPU, nr == kvmHCSchedYield:
@@ -442,7 +451,7 @@ func (k *kvmPV) Hypercall(c *cpu.CPU) {
 // otherwise). It returns how many APICs accepted it.
 func (k *kvmPV) sendIPI(low, high uint64, min uint32, icr uint64, long bool) int64 {
 	if icr&(icrDestLogical|icrShorthand) != 0 {
-		return -kvmEINVAL
+		return -errEINVAL
 	}
 	msg := devices.APICMessage{Vector: uint8(icr), Mode: uint8(icr>>8) & 7, Level: icr&icrLevelTriggered != 0}
 	width := uint64(32)

@@ -75,13 +75,13 @@ func writeHotBlocks(w io.Writer, blocks []cpu.BlockProfile, total uint64, syms s
 	for _, b := range blocks {
 		share := 0.0
 		if total > 0 {
-			share = 100 * float64(b.Retired) / float64(total)
+			share = 100 * float64(b.Retired()) / float64(total)
 		}
 		where := fmt.Sprintf("%#x", b.Addr)
 		if s := syms.name(b.Addr); s != "" {
 			where += " " + s
 		}
-		fmt.Fprintf(w, "%6.2f%% %14d %12d %6d  %s (%d-bit)\n", share, b.Retired, b.Execs, b.Instructions, where, b.Mode)
+		fmt.Fprintf(w, "%6.2f%% %14d %12d %6d  %s (%d-bit)\n", share, b.Retired(), b.Execs, b.Instructions, where, b.Mode)
 		for _, line := range b.Code {
 			fmt.Fprintf(w, "%44s%s\n", "", line)
 		}
