@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,6 +57,63 @@ type NetLinkStats struct {
 
 // errNetClosed is returned by Send on a closed backend.
 var errNetClosed = errors.New("network backend is closed")
+
+// netLink is what every host link keeps: the receiver, the closed flag and
+// the counters common to all.
+type netLink struct {
+	recv   atomic.Pointer[func([]byte)]
+	closed atomic.Bool
+
+	framesOut, bytesOut, framesIn, bytesIn, dropped atomic.Uint64
+}
+
+// SetReceiver sets the function that gets received frames.
+func (l *netLink) SetReceiver(f func(frame []byte)) {
+	if f == nil {
+		l.recv.Store(nil)
+		return
+	}
+	l.recv.Store(&f)
+}
+
+// counts returns the common counters.
+func (l *netLink) counts() NetLinkStats {
+	return NetLinkStats{
+		FramesOut: l.framesOut.Load(), BytesOut: l.bytesOut.Load(),
+		FramesIn: l.framesIn.Load(), BytesIn: l.bytesIn.Load(), Dropped: l.dropped.Load(),
+	}
+}
+
+// checkSend refuses a frame on a closed link, and one of a length no peer
+// would accept (counted as dropped; the error names the link).
+func (l *netLink) checkSend(link string, frame []byte) error {
+	if l.closed.Load() {
+		return errNetClosed
+	}
+	if len(frame) == 0 || len(frame) > NetMaxFrame {
+		l.dropped.Add(1)
+		return fmt.Errorf("%s: frame of %d bytes not sent (1 to %d)", link, len(frame), NetMaxFrame)
+	}
+	return nil
+}
+
+// sent counts a frame handed to the host side.
+func (l *netLink) sent(n int) {
+	l.framesOut.Add(1)
+	l.bytesOut.Add(uint64(n))
+}
+
+// deliver counts a received frame and gives it to the receiver (which may
+// keep it), or drops it without one.
+func (l *netLink) deliver(frame []byte) {
+	l.framesIn.Add(1)
+	l.bytesIn.Add(uint64(len(frame)))
+	if f := l.recv.Load(); f != nil {
+		(*f)(frame)
+	} else {
+		l.dropped.Add(1)
+	}
+}
 
 // NetBackendKind says which host link a NetSpec asks for.
 type NetBackendKind uint8

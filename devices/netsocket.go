@@ -34,18 +34,16 @@ type NetSocket struct {
 	ln   net.Listener // listening side
 	addr string       // our listening address, or the address we connect to
 
-	recv atomic.Pointer[func([]byte)]
+	netLink
 	out  chan []byte // length-prefixed frames for the writer
 	done chan struct{}
 	wg   sync.WaitGroup
 
 	mu        sync.Mutex
 	conn      net.Conn // the peer now, nil if none
-	closed    atomic.Bool
 	connected atomic.Bool
 
-	framesOut, bytesOut, framesIn, bytesIn atomic.Uint64
-	dropped, badFrames, connects           atomic.Uint64
+	badFrames, connects atomic.Uint64
 }
 
 const (
@@ -101,32 +99,17 @@ func (s *NetSocket) Connected() bool { return s.connected.Load() }
 
 // Stats returns the counters.
 func (s *NetSocket) Stats() NetLinkStats {
-	return NetLinkStats{
-		FramesOut: s.framesOut.Load(), BytesOut: s.bytesOut.Load(),
-		FramesIn: s.framesIn.Load(), BytesIn: s.bytesIn.Load(),
-		Dropped: s.dropped.Load(), BadFrames: s.badFrames.Load(), Connects: s.connects.Load(),
-	}
-}
-
-// SetReceiver sets the function that gets received frames.
-func (s *NetSocket) SetReceiver(f func(frame []byte)) {
-	if f == nil {
-		s.recv.Store(nil)
-		return
-	}
-	s.recv.Store(&f)
+	st := s.counts()
+	st.BadFrames, st.Connects = s.badFrames.Load(), s.connects.Load()
+	return st
 }
 
 // Send queues frame for the peer; without a peer, or with the queue full,
 // the frame is dropped and counted. It fails only on a closed socket or a
 // frame of a length no peer would accept.
 func (s *NetSocket) Send(frame []byte) error {
-	if s.closed.Load() {
-		return errNetClosed
-	}
-	if len(frame) == 0 || len(frame) > NetMaxFrame {
-		s.dropped.Add(1)
-		return fmt.Errorf("net socket: frame of %d bytes not sent (1 to %d)", len(frame), NetMaxFrame)
+	if err := s.checkSend("net socket", frame); err != nil {
+		return err
 	}
 	if !s.connected.Load() {
 		s.dropped.Add(1)
@@ -305,13 +288,7 @@ func (s *NetSocket) readLoop(c net.Conn) {
 			}
 			return
 		}
-		s.framesIn.Add(1)
-		s.bytesIn.Add(uint64(n))
-		if f := s.recv.Load(); f != nil {
-			(*f)(frame)
-		} else {
-			s.dropped.Add(1)
-		}
+		s.deliver(frame)
 	}
 }
 
@@ -341,7 +318,6 @@ func (s *NetSocket) writer() {
 			c.Close() // its reader ends and detaches it
 			continue
 		}
-		s.framesOut.Add(1)
-		s.bytesOut.Add(uint64(len(buf) - 4))
+		s.sent(len(buf) - 4)
 	}
 }

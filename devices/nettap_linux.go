@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,11 +21,8 @@ type NetTap struct {
 	name string
 	logf func(format string, args ...any)
 
-	recv   atomic.Pointer[func([]byte)]
-	wg     sync.WaitGroup
-	closed atomic.Bool
-
-	framesOut, bytesOut, framesIn, bytesIn, dropped atomic.Uint64
+	netLink
+	wg sync.WaitGroup
 }
 
 const tunDevice = "/dev/net/tun"
@@ -79,31 +75,13 @@ func OpenNetTap(ifname string, logf func(format string, args ...any)) (*NetTap, 
 func (t *NetTap) Name() string { return t.name }
 
 // Stats returns the counters.
-func (t *NetTap) Stats() NetLinkStats {
-	return NetLinkStats{
-		FramesOut: t.framesOut.Load(), BytesOut: t.bytesOut.Load(),
-		FramesIn: t.framesIn.Load(), BytesIn: t.bytesIn.Load(), Dropped: t.dropped.Load(),
-	}
-}
-
-// SetReceiver sets the function that gets received frames.
-func (t *NetTap) SetReceiver(f func(frame []byte)) {
-	if f == nil {
-		t.recv.Store(nil)
-		return
-	}
-	t.recv.Store(&f)
-}
+func (t *NetTap) Stats() NetLinkStats { return t.counts() }
 
 // Send writes one frame to the interface. A frame the kernel refuses (the
 // interface is down: EIO) is dropped and counted, not an error.
 func (t *NetTap) Send(frame []byte) error {
-	if t.closed.Load() {
-		return errNetClosed
-	}
-	if len(frame) == 0 || len(frame) > NetMaxFrame {
-		t.dropped.Add(1)
-		return fmt.Errorf("tap %s: frame of %d bytes not sent (1 to %d)", t.name, len(frame), NetMaxFrame)
+	if err := t.checkSend("tap "+t.name, frame); err != nil {
+		return err
 	}
 	if _, err := t.f.Write(frame); err != nil {
 		t.dropped.Add(1)
@@ -112,8 +90,7 @@ func (t *NetTap) Send(frame []byte) error {
 		}
 		return fmt.Errorf("tap %s: %w", t.name, err)
 	}
-	t.framesOut.Add(1)
-	t.bytesOut.Add(uint64(len(frame)))
+	t.sent(len(frame))
 	return nil
 }
 
@@ -141,12 +118,6 @@ func (t *NetTap) reader() {
 		if n == 0 {
 			continue
 		}
-		t.framesIn.Add(1)
-		t.bytesIn.Add(uint64(n))
-		if f := t.recv.Load(); f != nil {
-			(*f)(append([]byte(nil), buf[:n]...))
-		} else {
-			t.dropped.Add(1)
-		}
+		t.deliver(append([]byte(nil), buf[:n]...))
 	}
 }
