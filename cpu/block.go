@@ -30,6 +30,11 @@ type block struct {
 	pages [2]uint64
 	// execs counts the block's executions while blocks are profiled.
 	execs uint64
+	// native is the block's host code (jit.go); heat counts its runs
+	// until then; jitFailed: it cannot be translated.
+	native    *nativeBlock
+	heat      uint16
+	jitFailed bool
 }
 
 type blockKey struct {
@@ -64,6 +69,9 @@ func (c *CPU) FlushTranslations() {
 	}
 	c.cache.hash = [1 << blockHashBits]*block{}
 	c.cache.init()
+	if c.jit.code != nil {
+		c.jit.code.reset()
+	}
 }
 
 // invalidatePage drops the blocks translated from a physical page; the

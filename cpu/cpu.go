@@ -35,6 +35,10 @@ type Stats struct {
 	ChainedJumps      uint64
 	Exceptions        uint64
 	Interrupts        uint64
+	// BlocksNative counts the blocks translated to host code (jit.go), and
+	// NativeInstructions the instructions that ran there.
+	BlocksNative       uint64
+	NativeInstructions uint64
 }
 
 // CPU is one virtual x86 processor.
@@ -93,6 +97,7 @@ type CPU struct {
 	profile *blockProfiler
 
 	cache blockCache
+	jit   jitState
 
 	// stop ends the current block early (self-modifying code, mode changes) and,
 	// with stopReason set, the Run loop.
@@ -334,7 +339,14 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 		}
 		c.curBlock = b
 		c.stop = false
-		c.execBlock(b)
+		if b.native == nil && c.jit.on && !b.jitFailed {
+			c.heat(b)
+		}
+		if b.native != nil {
+			c.execNative(b)
+		} else {
+			c.execBlock(b, &b.exec[0])
+		}
 		c.curBlock = nil
 		if c.recheckTF {
 			c.recheckTF = false
@@ -352,13 +364,13 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 	return false
 }
 
-// execBlock runs the pre-decoded operations of one block. The hot loop:
-// one store of EIP and one indirect call per guest instruction.
+// execBlock runs the pre-decoded operations of one block from in, an
+// element of b.exec. The hot loop: one store of EIP and one indirect call
+// per guest instruction.
 //
 // It walks the list by pointer (nextInst) to its last entry: Go keeps no
 // register across the call, and a pointer is the one value to reload.
-func (c *CPU) execBlock(b *block) {
-	in := &b.exec[0]
+func (c *CPU) execBlock(b *block, in *inst) {
 	for {
 		c.EIP = in.eip
 		in.fn(c, in)
@@ -417,7 +429,7 @@ func (c *CPU) singleStep() {
 	b := c.translateOne(pa, c.EIP, csBase)
 	c.curBlock = b
 	c.stop = false
-	c.execBlock(b)
+	c.execBlock(b, &b.exec[0])
 	c.curBlock = nil
 	if c.stopReason != StopNone || c.halted {
 		return

@@ -106,8 +106,18 @@ const (
 // prefix is present (getReg treats 24–27 as the low byte of R4–R7).
 const byteRegREX = 20
 
-// decode decodes the instruction at offset eip in the given mode.
+// decode decodes the instruction at offset eip in the given mode, with
+// the handler specialized to its operands (fast.go).
 func decode(f fetcher, eip uint64, mode uint8, in *inst) decodeResult {
+	r := decodeGeneric(f, eip, mode, in)
+	if r == decOK {
+		specialize(in, mode)
+	}
+	return r
+}
+
+// decodeGeneric decodes with the table's generic handler.
+func decodeGeneric(f fetcher, eip uint64, mode uint8, in *inst) decodeResult {
 	d := decoder{f: f, pos: eip, ok: true, mode: mode}
 	*in = inst{eip: eip, base: regNone, index: regNone, seg: DS}
 	long := mode == mode64
@@ -328,7 +338,6 @@ prefixes:
 		}
 	}
 	in.sub = desc.sub
-	specialize(in, mode)
 	return decOK
 }
 

@@ -1,10 +1,15 @@
 package cpu
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/gemu-project/gemu/mmu"
+)
 
 // funcID returns the code pointer of a handler, so that the translator can
 // recognise which generic handler the table chose. This is the only use of
-// unsafe in the package, with nextInst and instIndex below.
+// unsafe in the package, with nextInst, instIndex and tlbAddr below (and
+// the native code's offsets, jit_amd64.go).
 func funcID(h handler) uintptr {
 	if h == nil {
 		return 0
@@ -22,3 +27,9 @@ func nextInst(in *inst) *inst {
 func instIndex(list []inst, in *inst) int {
 	return int((uintptr(unsafe.Pointer(in)) - uintptr(unsafe.Pointer(&list[0]))) / unsafe.Sizeof(inst{}))
 }
+
+// tlbAddr is the address of a TLB table, for native code (jit.go).
+func tlbAddr(t *[mmu.TLBSize]mmu.TLBEntry) uintptr { return uintptr(unsafe.Pointer(t)) }
+
+// ramAddr is the host address of guest RAM, for native code.
+func ramAddr(ram []byte) uintptr { return uintptr(unsafe.Pointer(&ram[0])) }

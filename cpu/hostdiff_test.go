@@ -556,13 +556,24 @@ func (h *hostDiff) note(tb testing.TB, m *mismatch) {
 
 func TestHostDiff(t *testing.T) {
 	for _, mode := range hdModes {
-		t.Run(fmt.Sprintf("mode%d", mode), func(t *testing.T) { testHostDiff(t, mode) })
+		t.Run(fmt.Sprintf("mode%d", mode), func(t *testing.T) { testHostDiff(t, mode, false) })
 	}
+	// The same cases in native code (jit.go), translated at first sight.
+	t.Run("mode64jit", func(t *testing.T) { testHostDiff(t, hdMode64, true) })
 }
 
 // testHostDiff runs the corpus and the random cases in one mode.
-func testHostDiff(t *testing.T, mode hdModeT) {
+func testHostDiff(t *testing.T, mode hdModeT, jit bool) {
 	h := newHostDiff(t, mode)
+	if jit {
+		if !h.box.c.EnableJIT(true) {
+			t.Skip("no native code on this host")
+		}
+		h.box.c.jit.threshold = 1
+		defer func() {
+			t.Logf("%d of %d instructions ran native", h.box.c.Stats.NativeInstructions, h.box.c.Stats.Instructions)
+		}()
+	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "hostdiff", "*.txt"))
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {

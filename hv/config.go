@@ -52,6 +52,10 @@ type Config struct {
 	ICount      bool
 	ICountShift uint
 
+	// NoJIT keeps every block interpreted: no native code for hot blocks
+	// (gemu run --jit=off; cpu/jit.go).
+	NoJIT bool
+
 	// HotBlocks > 0 profiles the translated blocks: Result.HotBlocks has
 	// the HotBlocks that retired the most instructions (gemu run
 	// --hotblocks, as QEMU's hotblocks plugin).

@@ -46,17 +46,21 @@ type Result struct {
 
 // Stats are the figures every engine reports.
 type Stats struct {
-	Instructions      uint64              `json:"instructions"`
-	Elapsed           time.Duration       `json:"elapsed_ns"`
-	BlocksTranslated  uint64              `json:"blocks_translated"`
-	BlocksInvalidated uint64              `json:"blocks_invalidated"`
-	TLBHits           uint64              `json:"tlb_hits"`
-	TLBMisses         uint64              `json:"tlb_misses"` // = shadow-TLB fills
-	TLBFlushes        uint64              `json:"tlb_flushes"`
-	TLBFlushesBy      TLBFlushes          `json:"tlb_flushes_by_cause"`
-	Exceptions        uint64              `json:"exceptions"`
-	Interrupts        uint64              `json:"interrupts"`
-	PortIO            []devices.PortCount `json:"port_io"`
+	Instructions      uint64        `json:"instructions"`
+	Elapsed           time.Duration `json:"elapsed_ns"`
+	BlocksTranslated  uint64        `json:"blocks_translated"`
+	BlocksInvalidated uint64        `json:"blocks_invalidated"`
+	// BlocksNative are the blocks translated to host code, and
+	// NativeInstructions the instructions retired there (cpu/jit.go).
+	BlocksNative       uint64              `json:"blocks_native"`
+	NativeInstructions uint64              `json:"native_instructions"`
+	TLBHits            uint64              `json:"tlb_hits"`
+	TLBMisses          uint64              `json:"tlb_misses"` // = shadow-TLB fills
+	TLBFlushes         uint64              `json:"tlb_flushes"`
+	TLBFlushesBy       TLBFlushes          `json:"tlb_flushes_by_cause"`
+	Exceptions         uint64              `json:"exceptions"`
+	Interrupts         uint64              `json:"interrupts"`
+	PortIO             []devices.PortCount `json:"port_io"`
 	// Traps are the sensitive instructions executed, each emulated by the
 	// hypervisor; Sensitive breaks them down by row of the table.
 	Traps     uint64               `json:"traps"`
@@ -237,6 +241,7 @@ func New(cfg Config) (*Machine, error) {
 	m.CPU = cpu.New(mem, pc, m.LAPIC)
 	m.CPU.MachineMSRs = m.LAPIC
 	m.CPU.ProfileBlocks(cfg.HotBlocks > 0)
+	m.CPU.EnableJIT(!cfg.NoJIT)
 	m.clock.insns = &m.CPU.Stats.Instructions
 	m.CPU.TimeStampCounter = m.clock.tsc
 	m.CPU.Frequencies = cpu.Frequencies{TSCHz: TSCHz, CrystalHz: CrystalHz}
@@ -553,20 +558,22 @@ func (m *Machine) Stats() Stats {
 	c := m.CPU
 	t := c.TLBStats()
 	s := Stats{
-		Instructions:      c.Stats.Instructions,
-		Elapsed:           time.Since(m.start),
-		BlocksTranslated:  c.Stats.BlocksTranslated,
-		BlocksInvalidated: c.Stats.BlocksInvalidated,
-		TLBHits:           t.Hits,
-		TLBMisses:         t.Misses,
-		TLBFlushes:        t.FlushCR3 + t.FlushINVLPG + t.FlushCR0CR4 + t.FlushAll,
-		TLBFlushesBy:      TLBFlushes{CR3: t.FlushCR3, INVLPG: t.FlushINVLPG, CR0CR4: t.FlushCR0CR4, All: t.FlushAll},
-		Exceptions:        c.Stats.Exceptions,
-		Interrupts:        c.Stats.Interrupts,
-		PortIO:            m.PC.PortCounts(),
-		Traps:             c.Traps(),
-		Sensitive:         c.SensitiveCounts(),
-		Hypercalls:        m.hypercallCounts(),
+		Instructions:       c.Stats.Instructions,
+		Elapsed:            time.Since(m.start),
+		BlocksTranslated:   c.Stats.BlocksTranslated,
+		BlocksInvalidated:  c.Stats.BlocksInvalidated,
+		BlocksNative:       c.Stats.BlocksNative,
+		NativeInstructions: c.Stats.NativeInstructions,
+		TLBHits:            t.Hits,
+		TLBMisses:          t.Misses,
+		TLBFlushes:         t.FlushCR3 + t.FlushINVLPG + t.FlushCR0CR4 + t.FlushAll,
+		TLBFlushesBy:       TLBFlushes{CR3: t.FlushCR3, INVLPG: t.FlushINVLPG, CR0CR4: t.FlushCR0CR4, All: t.FlushAll},
+		Exceptions:         c.Stats.Exceptions,
+		Interrupts:         c.Stats.Interrupts,
+		PortIO:             m.PC.PortCounts(),
+		Traps:              c.Traps(),
+		Sensitive:          c.SensitiveCounts(),
+		Hypercalls:         m.hypercallCounts(),
 	}
 	byName := map[string]*DeviceExits{}
 	device := func(name string) *DeviceExits {
@@ -608,6 +615,9 @@ func (s Stats) Write(w io.Writer) {
 	fmt.Fprintf(w, "elapsed           %v\n", s.Elapsed.Round(time.Microsecond))
 	fmt.Fprintf(w, "guest MIPS        %.1f\n", s.MIPS())
 	fmt.Fprintf(w, "blocks translated %d (invalidated %d)\n", s.BlocksTranslated, s.BlocksInvalidated)
+	if s.BlocksNative > 0 {
+		fmt.Fprintf(w, "native code       %d blocks, %d instructions (%.1f%%)\n", s.BlocksNative, s.NativeInstructions, 100*float64(s.NativeInstructions)/float64(max(s.Instructions, 1)))
+	}
 	fmt.Fprintf(w, "shadow TLB        %d hits, %d fills, %d flushes (CR3 %d, INVLPG %d, CR0/CR4 %d, all %d)\n",
 		s.TLBHits, s.TLBMisses, s.TLBFlushes, s.TLBFlushesBy.CR3, s.TLBFlushesBy.INVLPG, s.TLBFlushesBy.CR0CR4, s.TLBFlushesBy.All)
 	fmt.Fprintf(w, "exceptions        %d, interrupts %d\n", s.Exceptions, s.Interrupts)

@@ -4,6 +4,7 @@
 //	         [--serial stdio|file:PATH|none] [--trace FILE]
 //	         [--max-instructions N] [--timeout D] [--stats]
 //	         [--icount shift=N] [--reboot] [--hotblocks N [--symbols MAP]]
+//	         [--jit=false]
 //
 // With neither --kernel nor --disk, it boots the embedded demo guest.
 package main
@@ -83,7 +84,7 @@ type runFlags struct {
 	maxInstr                                                      uint64
 	timeout                                                       flagDuration
 	icount, statsJSON, symbols                                    string
-	stats, traceUser, linux, reboot                               bool
+	stats, traceUser, linux, reboot, jit                          bool
 	hotBlocks                                                     int
 }
 
@@ -109,6 +110,7 @@ func newRunFlags(out io.Writer) *runFlags {
 	f.StringVar(&f.symbols, "symbols", "", "name --hotblocks' addresses from a symbol `MAP` (System.map or /proc/kallsyms lines: ADDRESS TYPE NAME)")
 	f.BoolVar(&f.traceUser, "trace-user", false, "start --trace when the guest first runs user code (CPL 3)")
 	f.StringVar(&f.icount, "icount", "", "deterministic time: `shift=N` (or N) makes each instruction take 2^N ns of virtual time, idle time skipped, as QEMU's -icount")
+	f.BoolVar(&f.jit, "jit", true, "translate hot 64-bit blocks to host code (linux/amd64 hosts); false: interpret every instruction")
 	f.BoolVar(&f.reboot, "reboot", false, "restart the machine when the guest resets it (default: a reset ends gemu, as QEMU's -no-reboot)")
 	f.BoolVar(&f.linux, "linux", false, "boot the installed Debian kernel (/boot/vmlinuz-*) with a busybox initramfs made on the fly")
 	return f
@@ -166,7 +168,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Kernel: f.kernel, Initrd: f.initrd, Append: f.appendStr,
 		MemSize: memSize, Demo: demoGuest,
 		MaxInstructions: f.maxInstr, Timeout: f.timeout.d, TraceUser: f.traceUser,
-		Paravirt: f.mode == "pv", HotBlocks: f.hotBlocks,
+		Paravirt: f.mode == "pv", HotBlocks: f.hotBlocks, NoJIT: !f.jit,
 	}
 	for _, spec := range f.disks {
 		d, err := hv.ParseDrive(spec)

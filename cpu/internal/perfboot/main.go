@@ -26,11 +26,13 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to `file`")
 	pv := flag.Bool("pv", false, "boot in pv mode (KVM's paravirtual interface)")
+	nojit := flag.Bool("nojit", false, "interpret only")
+	hot := flag.Int("hotblocks", 0, "print the N blocks that retired the most instructions")
 	flag.Parse()
 
 	cfg := hv.Config{
 		Kernel: *kernel, Initrd: *initrd, Append: *appendStr, MemSize: 256 << 20,
-		ICount: true, ICountShift: 3, MaxInstructions: *n, Paravirt: *pv,
+		ICount: true, ICountShift: 3, MaxInstructions: *n, Paravirt: *pv, HotBlocks: *hot, NoJIT: *nojit,
 	}
 	m, err := hv.New(cfg)
 	if err != nil {
@@ -59,5 +61,12 @@ func main() {
 		pprof.Lookup("allocs").WriteTo(f, 0)
 		f.Close()
 	}
-	fmt.Printf("%s: %d instructions in %v: %.1f MIPS\n", res.Kind, res.Stats.Instructions, el.Round(time.Millisecond), float64(res.Stats.Instructions)/el.Seconds()/1e6)
+	for _, b := range res.HotBlocks {
+		fmt.Printf("%5.2f%% %10d× %#x\n", 100*float64(b.Retired())/float64(res.Stats.Instructions), b.Execs, b.Addr)
+		for _, l := range b.Code {
+			fmt.Println("\t" + l)
+		}
+	}
+	fmt.Printf("%s: %d instructions in %v: %.1f MIPS (%.1f%% native, %d blocks)\n", res.Kind, res.Stats.Instructions, el.Round(time.Millisecond), float64(res.Stats.Instructions)/el.Seconds()/1e6,
+		100*float64(res.Stats.NativeInstructions)/float64(res.Stats.Instructions), res.Stats.BlocksNative)
 }

@@ -1,0 +1,250 @@
+package cpu
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// jitCode generates random 64-bit code from the instructions the native
+// translator handles, over a buffer addressed by R15 that straddles a page
+// boundary (TLB hits, misses and accesses across pages) and through GS.
+// Where an instruction leaves flags undefined (SDM Vol. 2: shifts by more
+// than one, IMUL), the code reads the flags through PUSHFQ, masks the
+// undefined ones, and overwrites them with a CMP: the host and the
+// interpreter may differ there and nowhere else.
+func jitCode(rng *rand.Rand, n int) []byte {
+	// mov r15, 0x200FF0; mov r14d, 3; then the body three times (the
+	// later ones with the TLB filled).
+	code := []byte{0x49, 0xBF, 0xF0, 0x0F, 0x20, 0, 0, 0, 0, 0, 0x41, 0xBE, 3, 0, 0, 0}
+	reg := func() int {
+		for {
+			if r := rng.Intn(14); r != ESP {
+				return r
+			}
+		}
+	}
+	undefined := func(keep uint32) {
+		// pushfq; pop rax; and eax, keep; cmp rsi, rdi
+		code = append(code, 0x9C, 0x58, 0x25)
+		code = append(code, byte(keep), byte(keep>>8), byte(keep>>16), byte(keep>>24))
+		code = append(code, 0x48, 0x39, 0xFE)
+	}
+	defined := uint32(^uint32(0))
+	for i := 0; i < n; i++ {
+		r1, r2 := reg(), reg()
+		var pre []byte
+		w := byte(0)
+		switch rng.Intn(5) {
+		case 0, 1:
+			w = 0x08
+		case 2:
+			pre = []byte{0x66}
+		}
+		rexM := 0x41 | w | byte(r2>>3)<<2
+		mem := []byte{byte(0x47 | (r2&7)<<3), byte(rng.Intn(32))} // [r15+disp8]
+		rexR := 0x40 | w | byte(r2>>3)<<2 | byte(r1>>3)
+		modrm := byte(0xC0 | (r2&7)<<3 | r1&7)
+		imm := []byte{byte(rng.Intn(256)), byte(rng.Intn(256)), byte(rng.Intn(256)), byte(rng.Intn(256))}
+		if rng.Intn(3) == 0 {
+			imm = []byte{byte(rng.Intn(3)), 0, 0, 0x80}
+		}
+		immv := imm
+		if len(pre) != 0 {
+			immv = imm[:2]
+		}
+		add := func(b ...byte) { code = append(append(code, pre...), b...) }
+		switch rng.Intn(24) {
+		case 0: // ALU Ev,Gv / Gv,Ev, registers
+			add(rexR, byte(rng.Intn(8)*8+1+2*rng.Intn(2)), modrm)
+		case 1: // ALU with memory, both directions
+			add(append([]byte{rexM, byte(rng.Intn(8)*8 + 1 + 2*rng.Intn(2))}, mem...)...)
+		case 2: // ALU Eb,Gb (AH–BH without REX)
+			code = append(code, byte(rng.Intn(8)*8+2*rng.Intn(2)), byte(0xC0|rng.Intn(64)))
+		case 3: // Grp1 Ev,Iz / Ev,Ib on a register or memory
+			if rng.Intn(2) == 0 {
+				add(append([]byte{rexR &^ 4, 0x81, byte(0xC0 | rng.Intn(8)<<3 | r1&7)}, immv...)...)
+			} else {
+				add(append([]byte{rexM &^ 4, 0x83, mem[0]&^0x38 | byte(rng.Intn(8)<<3)}, mem[1], imm[0])...)
+			}
+		case 4: // ALU AL/eAX, imm
+			if rng.Intn(2) == 0 {
+				code = append(code, byte(rng.Intn(8)*8+4), imm[0])
+			} else {
+				add(append([]byte{0x40 | w, byte(rng.Intn(8)*8 + 5)}, immv...)...)
+			}
+		case 5: // MOV loads and stores, all sizes
+			op := []byte{0x88, 0x89, 0x8A, 0x8B}[rng.Intn(4)]
+			add(append([]byte{rexM, op}, mem...)...)
+		case 6: // MOV registers, MOV r, imm, MOV Ev, Iz
+			switch rng.Intn(3) {
+			case 0:
+				add(rexR, 0x89, modrm)
+			case 1:
+				add(append([]byte{rexR &^ 4, byte(0xB8 + r1&7)}, immv...)...)
+				if w != 0 {
+					code = append(code, imm...)
+				}
+			default:
+				add(append(append([]byte{rexM &^ 4, 0xC7}, mem[0]&^0x38, mem[1]), immv...)...)
+			}
+		case 7: // MOVZX, MOVSX from registers and memory; MOVSXD
+			op := byte(0xB6 + rng.Intn(2) + 8*rng.Intn(2))
+			if rng.Intn(2) == 0 {
+				code = append(code, rexR, 0x0F, op, modrm)
+			} else {
+				code = append(append(code, rexM, 0x0F, op), mem...)
+			}
+			code = append(code, rexR|8, 0x63, modrm)
+		case 8: // LEA, 64- and 32-bit, with and without an index
+			code = append(code, 0x40|w|byte(r2>>3)<<2|byte(r1>>3)<<1|byte(r1>>3), 0x8D, byte(0x44|(r2&7)<<3), byte(rng.Intn(4)<<6|(r1&7)<<3|r1&7), imm[0])
+			code = append(code, 0x48|byte(r2>>3)<<2, 0x8D, byte(0x05|(r2&7)<<3), imm[0], imm[1], 0, 0) // RIP-relative
+			code = append(code, 0x67, 0x48|byte(r2>>3)<<2|byte(r1>>3)<<1|byte(r1>>3), 0x8D, byte(0x84|(r2&7)<<3), byte(rng.Intn(4)<<6|(r1&7)<<3|r1&7), imm[0], imm[1], imm[2], imm[3])
+		case 9: // INC, DEC, NOT, NEG on registers and memory
+			d := []int{0, 1}[rng.Intn(2)]
+			if rng.Intn(2) == 0 {
+				add(rexR&^4, 0xFF, byte(0xC0|d<<3|r1&7))
+				add(rexR&^4, 0xF7, byte(0xC0|(2+rng.Intn(2))<<3|r1&7))
+			} else {
+				add(append([]byte{rexM &^ 4, 0xFF, mem[0]&^0x38 | byte(d<<3)}, mem[1])...)
+				add(append([]byte{rexM &^ 4, 0xF7, mem[0]&^0x38 | byte((2+rng.Intn(2))<<3)}, mem[1])...)
+			}
+		case 10, 11: // shifts and rotates by imm8, 1 and CL, registers and memory
+			sh := []int{0, 1, 4, 5, 7}[rng.Intn(5)]
+			var dst []byte
+			if rng.Intn(2) == 0 {
+				dst = []byte{rexR &^ 4}
+				dst = append(dst, 0, byte(0xC0|sh<<3|r1&7))
+			} else {
+				dst = append([]byte{rexM &^ 4, 0, mem[0]&^0x38 | byte(sh<<3)}, mem[1])
+			}
+			switch rng.Intn(3) {
+			case 0:
+				dst[1] = 0xC1
+				add(append(dst, imm[0]&63)...)
+				if imm[0]&63 > 1 || sh < 4 {
+					undefined(defined &^ (FlagOF | FlagAF))
+					continue
+				}
+			case 1:
+				dst[1] = 0xD1
+				add(dst...)
+			default:
+				dst[1] = 0xD3
+				add(dst...)
+				undefined(defined &^ (FlagOF | FlagAF))
+				continue
+			}
+			undefined(defined &^ FlagAF)
+		case 12: // IMUL Gv,Ev / Gv,Ev,Iz / Gv,Ev,Ib
+			switch rng.Intn(3) {
+			case 0:
+				add(rexR, 0x0F, 0xAF, modrm)
+			case 1:
+				add(append([]byte{rexR, 0x69, modrm}, immv...)...)
+			default:
+				add(append(append([]byte{rexM, 0x6B}, mem...), imm[0])...)
+			}
+			undefined(FlagCF | FlagOF)
+		case 13: // CMOVcc from registers and memory
+			if rng.Intn(2) == 0 {
+				add(rexR, 0x0F, byte(0x40+rng.Intn(16)), modrm)
+			} else {
+				add(append([]byte{rexM, 0x0F, byte(0x40 + rng.Intn(16))}, mem...)...)
+			}
+		case 14: // SETcc to a register (AH–BH too) and memory
+			code = append(code, 0x0F, byte(0x90+rng.Intn(16)), byte(0xC0|rng.Intn(8)))
+			code = append(append(code, 0x41, 0x0F, byte(0x90+rng.Intn(16))), mem[0]&^0x38, mem[1])
+		case 15: // TEST registers, memory, immediates
+			add(rexR, 0x85, modrm)
+			add(append([]byte{rexM, 0x85}, mem...)...)
+			add(append([]byte{rexR &^ 4, 0xF7, byte(0xC0 | r1&7)}, immv...)...)
+		case 16, 17: // CMP/SUB/TEST then Jcc over an INC; JMP over one
+			add(rexR, byte(0x39-8*rng.Intn(2)), modrm)
+			code = append(code, byte(0x70+rng.Intn(16)), 3, 0x48, 0xFF, byte(0xC0|[]int{0, 1, 2, 3, 5, 6, 7}[rng.Intn(7)]))
+			if rng.Intn(3) == 0 {
+				code = append(code, 0xEB, 3, 0x48, 0xFF, 0xC0)
+			}
+		case 18: // ADC/SBB, registers and memory
+			add(rexR, byte(0x11+8*rng.Intn(2)), modrm)
+			add(append([]byte{rexM, byte(0x13 + 8*rng.Intn(2))}, mem...)...)
+		case 19: // through GS (base -16)
+			code = append(append(code, 0x65, rexM, byte(0x8B-2*rng.Intn(2))), mem...)
+		case 20: // multi-byte NOP, XCHG eAX,eAX
+			code = append(code, 0x0F, 0x1F, 0x44, 0, 0, 0x90)
+		case 21: // an instruction the translator leaves to the interpreter
+			code = append(code, 0x48|byte(r1>>3), 0x0F, 0xC8|byte(r1&7)) // BSWAP
+		case 22: // a 32-bit address (67h) load
+			code = append(code, 0x67, rexM, 0x8B, mem[0], mem[1])
+		case 23: // flags through the stack, read by the interpreter
+			code = append(code, 0x9C, 0x58+byte(rng.Intn(4)))
+		}
+	}
+	// dec r14; jnz body; pushfq; pop rax; hlt
+	code = append(code, 0x49, 0xFF, 0xCE, 0x0F, 0x85)
+	rel := 16 - (len(code) + 4)
+	code = append(code, byte(rel), byte(rel>>8), byte(rel>>16), byte(rel>>24))
+	return append(code, 0x9C, 0x58, 0xF4)
+}
+
+// TestJITMatchesInterpreter runs random code translated to native code
+// at its first execution and interpreted, and compares the state and the
+// memory.
+func TestJITMatchesInterpreter(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	var native, total uint64
+	defer func() { t.Logf("%d of %d instructions ran native", native, total) }()
+	for round := 0; round < 500; round++ {
+		code := jitCode(rng, 30)
+		var regs [16]uint64
+		for i := range regs {
+			regs[i] = rng.Uint64()
+			if rng.Intn(4) == 0 {
+				regs[i] &= 0xFF
+			}
+		}
+		run := func(jit bool) (State, []byte, Stats) {
+			c, m := longMachine(t, code)
+			if jit {
+				if !c.EnableJIT(true) {
+					t.Skip("no native code on this host")
+				}
+				c.jit.threshold = 1
+			}
+			for i := range regs {
+				if i != ESP {
+					c.R[i] = regs[i]
+				}
+			}
+			c.Seg[GS].Base = 1<<64 - 16
+			buf := make([]byte, 64)
+			for i := range buf {
+				buf[i] = byte(round*7 + i*13)
+			}
+			if err := m.WriteAt(0x200FF0, buf); err != nil {
+				t.Fatal(err)
+			}
+			if r, err := c.Run(100000); err != nil || r != StopHalt {
+				t.Fatalf("round %d (jit %v): run: %v %v\ncode % x", round, jit, r, err, code)
+			}
+			if err := m.ReadAt(0x200FF0, buf); err != nil {
+				t.Fatal(err)
+			}
+			return c.State(), buf, c.Stats
+		}
+		want, wantMem, wantStats := run(false)
+		got, gotMem, gotStats := run(true)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("round %d: native code differs (-interpreted +native):\n%s\ncode % x", round, d, code)
+		}
+		if d := cmp.Diff(wantMem, gotMem); d != "" {
+			t.Fatalf("round %d: memory differs (-interpreted +native):\n%s\ncode % x", round, d, code)
+		}
+		native += gotStats.NativeInstructions
+		total += gotStats.Instructions
+		if wantStats.Instructions != gotStats.Instructions {
+			t.Fatalf("round %d: %d instructions retired, interpreted %d", round, gotStats.Instructions, wantStats.Instructions)
+		}
+	}
+}
