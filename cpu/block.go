@@ -63,6 +63,7 @@ func hashPhys(pa mmu.GPA) uint64 {
 func (c *CPU) FlushTranslations() {
 	for _, bl := range c.cache.all {
 		bl.valid = false
+		bl.native = nil // its code goes with the buffer
 		if c.profile != nil {
 			c.profile.retire(bl)
 		}
@@ -72,6 +73,8 @@ func (c *CPU) FlushTranslations() {
 	if c.jit.code != nil {
 		c.jit.code.reset()
 	}
+	clear(c.jit.blocks)
+	c.jit.blocks = c.jit.blocks[:0]
 }
 
 // invalidatePage drops the blocks translated from a physical page; the
@@ -89,6 +92,9 @@ func (c *CPU) invalidatePage(page mmu.GPA) {
 		}
 		bl.valid = false
 		c.Stats.BlocksInvalidated++
+		if bl.native != nil {
+			c.unlinkNative(bl)
+		}
 		if c.profile != nil {
 			c.profile.retire(bl)
 		}

@@ -343,7 +343,10 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 			c.heat(b)
 		}
 		if b.native != nil {
-			c.execNative(b)
+			if prev != nil && prev.native != nil {
+				c.linkNative(prev, b)
+			}
+			b = c.execNative(b, end)
 		} else {
 			c.execBlock(b, &b.exec[0])
 		}

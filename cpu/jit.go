@@ -12,42 +12,56 @@ package cpu
 // translation costs some microseconds.
 const jitThreshold = 32
 
-// jitState is what native code reads and writes besides the registers:
-// CPU.jit, at a fixed offset.
+// jitState is what native code reads and writes besides the registers
+// and counters: CPU.jit, at a fixed offset.
 type jitState struct {
 	ram     uintptr // &Memory.RAM[0]
 	tlbRead uintptr // &tlb.Read[user], the half for the current CPL
 	tlbWrit uintptr // &tlb.Write[user]
-	// flags carries the arithmetic flags in (when the block reads them
-	// before it writes them) and out (when the return value says so).
+	// flags holds the guest's arithmetic flags whenever native code is
+	// between blocks (or left): in from execNative, out when it returns.
 	flags uint64
+	// end: native code goes on from block to block while
+	// Stats.Instructions < end (0: it returns after each block).
+	end uint64
 	// on: translate hot blocks (EnableJIT and the host allows it).
 	on   bool
 	code *codeBuffer
+	// blocks are the translated blocks by id: native code returns the id
+	// of the block it left.
+	blocks []*block
 	// threshold is jitThreshold (tests lower it to translate at once).
 	threshold uint16
 }
 
 // nativeBlock is the host code of a block.
 type nativeBlock struct {
-	entry   uintptr
-	flagsIn bool // load the guest's arithmetic flags on entry
+	entry uintptr
 	// hits[i] is the number of TLB hits in the instructions before i, all
 	// of which hit when the code leaves at instruction i.
 	hits []uint32
+	// exits are the block's ends, which linkNative patches to jump to
+	// their successor; incoming are the jumps patched to this block.
+	exits    []chainExit
+	incoming []uintptr
 }
 
-// Return value of native code: the index of the instruction at which
-// interpretation resumes (len(insts) when the block completed and set
-// EIP), and whether jitState.flags holds the arithmetic flags.
-const (
-	jitIndexMask = 0xFFFF
-	jitFlagsOut  = 1 << 16
-)
+// chainExit is an end of a block's native code: a jump at site to patch
+// (it falls through to a return until then).
+type chainExit struct {
+	target uint64 // the EIP it goes to
+	site   uintptr
+	linked bool
+}
+
+// Return value of native code: the id of the block it left (high 32
+// bits) and the index of the instruction at which interpretation resumes
+// (len(insts) when the block completed and set EIP).
+const jitIndexMask = 0xFFFF
 
 // EnableJIT turns the native translation of hot 64-bit blocks on or off.
 // It reports whether it is on: the host may not allow it (not linux/amd64,
-// no BMI… or no executable memory).
+// or no executable memory).
 func (c *CPU) EnableJIT(on bool) bool {
 	if on && c.jit.code == nil {
 		c.jit.code = newCodeBuffer()
@@ -79,27 +93,55 @@ func (c *CPU) heat(b *block) {
 	}
 }
 
-// execNative runs a block's native code, then interprets the rest of the
-// block from the instruction at which the native code left, if any.
-func (c *CPU) execNative(b *block) {
-	nb := b.native
-	if nb.flagsIn {
-		c.jit.flags = uint64(c.flags()&ArithFlags | 2)
-	}
+// execNative runs native code from block b, on through the blocks it is
+// linked to while the budget lasts and no interrupt can be taken (IF and
+// the interrupt hint do not change in native code), then interprets the
+// rest of the block it left, if any. It returns that block.
+func (c *CPU) execNative(b *block, end uint64) *block {
+	c.jit.flags = uint64(c.flags()&ArithFlags | 2)
 	u := c.tlbUser()
 	c.jit.tlbRead = tlbAddr(&c.tlb.Read[u])
 	c.jit.tlbWrit = tlbAddr(&c.tlb.Write[u])
-	r := jitEnter(nb.entry, c)
-	if r&jitFlagsOut != 0 {
-		c.eflags = c.eflags&^ArithFlags | uint32(c.jit.flags)&ArithFlags
-		c.lz.op = lzNone
+	c.jit.end = end
+	if c.intrHint && c.eflags&FlagIF != 0 {
+		c.jit.end = 0
 	}
+	r := jitEnter(b.native.entry, c)
+	c.eflags = c.eflags&^ArithFlags | uint32(c.jit.flags)&ArithFlags
+	c.lz.op = lzNone
+	b = c.jit.blocks[r>>32]
 	i := int(r & jitIndexMask)
-	c.tlb.Hits += uint64(nb.hits[i])
-	c.Stats.NativeInstructions += uint64(i)
 	if i == len(b.insts) {
-		c.Stats.Instructions += uint64(i)
+		return b // counted by the native code
+	}
+	c.tlb.Hits += uint64(b.native.hits[i])
+	c.Stats.NativeInstructions += uint64(i)
+	c.curBlock = b
+	c.execBlock(b, &b.exec[i])
+	return b
+}
+
+// linkNative patches prev's native exit to b's EIP to jump to b's native
+// code: b starts in prev's page, so it is the block that the address
+// maps to whenever prev runs (as with block.link).
+func (c *CPU) linkNative(prev, b *block) {
+	if !prev.valid || !b.valid || prev.phys>>12 != b.phys>>12 || prev.csBase != b.csBase || prev.mode != b.mode {
 		return
 	}
-	c.execBlock(b, &b.exec[i])
+	for i := range prev.native.exits {
+		e := &prev.native.exits[i]
+		if e.target == b.eip && !e.linked {
+			e.linked = true
+			c.jit.code.patchJump(e.site, b.native.entry)
+			b.native.incoming = append(b.native.incoming, e.site)
+		}
+	}
+}
+
+// unlinkNative restores the jumps patched to b, which is being dropped.
+func (c *CPU) unlinkNative(b *block) {
+	for _, site := range b.native.incoming {
+		c.jit.code.patchJump(site, site+4) // the return after the jump
+	}
+	b.native.incoming = nil
 }

@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gemu-project/gemu/mmu"
 )
 
 // The translator to x86-64 host code (jit.go says what it is for).
@@ -35,6 +37,10 @@ var (
 	offTLBW  = offJIT + int32(unsafe.Offsetof(jitState{}.tlbWrit))
 	offFlags = offJIT + int32(unsafe.Offsetof(jitState{}.flags))
 	offSeg   = int32(unsafe.Offsetof(CPU{}.Seg))
+	offEnd   = offJIT + int32(unsafe.Offsetof(jitState{}.end))
+	offInsns = int32(unsafe.Offsetof(CPU{}.Stats) + unsafe.Offsetof(Stats{}.Instructions))
+	offNatv  = int32(unsafe.Offsetof(CPU{}.Stats) + unsafe.Offsetof(Stats{}.NativeInstructions))
+	offHits  = int32(unsafe.Offsetof(CPU{}.tlb) + unsafe.Offsetof(mmu.TLB{}.Hits))
 )
 
 // codeBuffer is executable memory filled from the start; it is emptied
@@ -57,6 +63,12 @@ func newCodeBuffer() *codeBuffer {
 }
 
 func (b *codeBuffer) reset() { b.used = 0 }
+
+// patchJump points the rel32 of a jump at site to target.
+func (b *codeBuffer) patchJump(site, target uintptr) {
+	off := site - uintptr(unsafe.Pointer(&b.mem[0]))
+	binary.LittleEndian.PutUint32(b.mem[off:], uint32(int32(target-(site+4))))
+}
 
 // place copies code into the buffer and returns its address, or 0 when full.
 func (b *codeBuffer) place(code []byte) uintptr {
@@ -200,6 +212,8 @@ type jitc struct {
 	exits  []exitSite
 	hits   []uint32
 	probes uint32
+	id     uint64 // the block's index in jitState.blocks
+	chains []chainExit
 	// flag use of each instruction: reads (a reader, or a writer of only
 	// some flags), writes all status flags, writes some.
 	reads, writesAll, writes []bool
@@ -304,7 +318,7 @@ func (c *CPU) compileBlock(b *block) *nativeBlock {
 	if n < 2 && !(n == 1 && n == len(b.insts)) {
 		return nil
 	}
-	j := &jitc{c: c, insts: insts[:n], n: n}
+	j := &jitc{c: c, insts: insts[:n], n: n, id: uint64(len(c.jit.blocks))}
 	j.plan()
 	j.translate(len(b.insts))
 	entry := c.jit.code.place(j.a.b)
@@ -313,7 +327,11 @@ func (c *CPU) compileBlock(b *block) *nativeBlock {
 		c.FlushTranslations()
 		return nil
 	}
-	return &nativeBlock{entry: entry, flagsIn: j.needAfter[0], hits: j.hits}
+	for i := range j.chains {
+		j.chains[i].site += entry
+	}
+	c.jit.blocks = append(c.jit.blocks, b)
+	return &nativeBlock{entry: entry, hits: j.hits, exits: j.chains}
 }
 
 // plan computes where flags are read, written and needed (needAfter[i]:
@@ -375,25 +393,49 @@ func (j *jitc) translate(total int) {
 // leaveAt returns to the interpreter at instruction idx with flags state st.
 func (j *jitc) leaveAt(idx, st int) {
 	a := &j.a
-	r := uint32(idx)
-	switch st {
-	case flDirty:
+	if st == flDirty {
 		a.emit(0x9C)                                  // pushfq
 		a.rm(0, []byte{0x8F}, 0, hmem{hBX, offFlags}) // pop [flags]
-		r |= jitFlagsOut
-	case flSpilled:
-		r |= jitFlagsOut
 	}
-	a.emit(0xB8) // mov eax, r
-	a.u32(r)
+	a.movImm64(hAX, j.id<<32|uint64(idx))
 	a.emit(0xC3) // ret
 }
 
-// leave ends the block: EIP = next.
+// chainTo ends the block at target with the flags stored: it counts the
+// block's instructions and TLB hits, and, while the budget in
+// jitState.end lasts, jumps on to the successor's native code once
+// linkNative has patched the jump (until then, and when the budget is
+// spent, it returns).
+func (j *jitc) chainTo(target uint64, total int) {
+	a := &j.a
+	a.movImm64(hAX, target)
+	a.rm(8, []byte{0x89}, hAX, hmem{hBX, offEIP})
+	a.rm(8, []byte{0x81}, 0, hmem{hBX, offInsns}) // add qword [insns], total
+	a.u32(uint32(total))
+	a.rm(8, []byte{0x81}, 0, hmem{hBX, offNatv})
+	a.u32(uint32(total))
+	if j.probes > 0 {
+		a.rm(8, []byte{0x81}, 0, hmem{hBX, offHits})
+		a.u32(j.probes)
+	}
+	a.rm(8, []byte{0x8B}, hAX, hmem{hBX, offInsns}) // mov rax, [insns]
+	a.rm(8, []byte{0x3B}, hAX, hmem{hBX, offEnd})   // cmp rax, [end]
+	a.emit(0x73, 5)                                 // jae ret
+	a.emit(0xE9)                                    // jmp rel32: ret until linked
+	site := len(a.b)
+	a.u32(0)
+	j.chains = append(j.chains, chainExit{target: target, site: uintptr(site)})
+	a.movImm64(hAX, j.id<<32|uint64(total))
+	a.emit(0xC3)
+}
+
+// leave ends the block: the flags stored, EIP = next.
 func (j *jitc) leave(total int, next uint64) {
-	j.a.movImm64(hAX, next)
-	j.a.rm(8, []byte{0x89}, hAX, hmem{hBX, offEIP})
-	j.leaveAt(total, j.state)
+	if j.state == flDirty {
+		j.a.emit(0x9C)
+		j.a.rm(0, []byte{0x8F}, 0, hmem{hBX, offFlags})
+	}
+	j.chainTo(next, total)
 }
 
 // ea computes the effective (then linear) address of in's memory operand
@@ -763,28 +805,16 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		a.rm(0, []byte{0x0F, 0x90 + in.sub&15}, 0, dst)
 	case same(fn, opJcc):
 		// Store the flags (no change to them), then branch.
-		st := j.state
-		if st == flDirty {
+		if j.state == flDirty {
 			a.emit(0x9C)
 			a.rm(0, []byte{0x8F}, 0, hmem{hBX, offFlags})
 		}
 		a.emit(0x0F, 0x80+in.sub&15) // jcc taken
 		at := len(a.b)
 		a.u32(0)
-		out := uint32(total)
-		if st == flDirty || st == flSpilled {
-			out |= jitFlagsOut
-		}
-		for k, target := range []uint64{in.next, in.imm} {
-			if k == 1 {
-				binary.LittleEndian.PutUint32(a.b[at:], uint32(len(a.b)-(at+4)))
-			}
-			a.movImm64(hAX, target)
-			a.rm(8, []byte{0x89}, hAX, hmem{hBX, offEIP})
-			a.emit(0xB8)
-			a.u32(out)
-			a.emit(0xC3)
-		}
+		j.chainTo(in.next, total)
+		binary.LittleEndian.PutUint32(a.b[at:], uint32(len(a.b)-(at+4)))
+		j.chainTo(in.imm, total)
 		return true
 	case same(fn, opJMPrel):
 		j.leave(total, in.imm)

@@ -10,3 +10,5 @@ func newCodeBuffer() *codeBuffer                { return nil }
 func (b *codeBuffer) reset()                    {}
 func (c *CPU) compileBlock(*block) *nativeBlock { return nil }
 func jitEnter(uintptr, *CPU) uint64             { panic("jit: no native code on this host") }
+
+func (b *codeBuffer) patchJump(site, target uintptr) {}

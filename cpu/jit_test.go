@@ -248,3 +248,120 @@ func TestJITMatchesInterpreter(t *testing.T) {
 		}
 	}
 }
+
+// TestJITSelfModifyingCode: a loop whose blocks are native and linked to
+// one another rewrites an instruction of its own body; the rewritten code
+// must run from then on (the links into the dropped block are undone),
+// in native code as in the interpreter.
+func TestJITSelfModifyingCode(t *testing.T) {
+	code := []byte{
+		0xB9, 100, 0, 0, 0, // mov ecx, 100
+		0x31, 0xC0, // xor eax, eax
+		// loop (0x1007):
+		0x83, 0xC0, 0x01, // add eax, 1 (the immediate is at 0x1009)
+		0x83, 0xF9, 50, // cmp ecx, 50
+		0x75, 0x07, // jne skip
+		0xC6, 0x05, 0xF3, 0xFF, 0xFF, 0xFF, 0x02, // mov byte [rip-13], 2 (0x1016-13 = 0x1009)
+		// skip (0x1016):
+		0xFF, 0xC9, // dec ecx
+		0x75, 0xED, // jnz loop
+		0xF4,
+	}
+	run := func(jit bool) *CPU {
+		c, _ := longMachine(t, code)
+		if jit {
+			if !c.EnableJIT(true) {
+				t.Skip("no native code on this host")
+			}
+			c.jit.threshold = 1
+		}
+		if r, err := c.Run(100000); err != nil || r != StopHalt {
+			t.Fatalf("run: %v %v", r, err)
+		}
+		return c
+	}
+	want, got := run(false), run(true)
+	if want.R[EAX] != 149 || got.R[EAX] != 149 {
+		t.Fatalf("EAX = %d interpreted, %d native; want 51×1 + 49×2 = 149", want.R[EAX], got.R[EAX])
+	}
+	if want.Stats.Instructions != got.Stats.Instructions {
+		t.Fatalf("%d instructions native, %d interpreted", got.Stats.Instructions, want.Stats.Instructions)
+	}
+	if got.Stats.NativeInstructions == 0 || got.Stats.BlocksInvalidated == 0 {
+		t.Fatalf("native instructions %d, blocks invalidated %d: the test did not test", got.Stats.NativeInstructions, got.Stats.BlocksInvalidated)
+	}
+}
+
+// TestJITBudget: native code linked in a loop stops where the interpreter
+// does when the instruction budget runs out (Run's limit, the machine's
+// slices), and resumes from there.
+func TestJITBudget(t *testing.T) {
+	code := []byte{
+		0x48, 0xFF, 0xC0, // inc rax
+		0x48, 0x01, 0xC3, // add rbx, rax
+		0xEB, 0xF8, // jmp back
+	}
+	var states [2][]State
+	for k, jit := range []bool{false, true} {
+		c, _ := longMachine(t, code)
+		if jit && !c.EnableJIT(true) {
+			t.Skip("no native code on this host")
+		}
+		for _, n := range []uint64{1000, 1, 77, 100000} {
+			if r, err := c.Run(n); err != nil || r != StopLimit {
+				t.Fatalf("run: %v %v", r, err)
+			}
+			states[k] = append(states[k], c.State())
+		}
+		if jit && c.Stats.NativeInstructions < 90000 {
+			t.Fatalf("only %d of %d instructions native", c.Stats.NativeInstructions, c.Stats.Instructions)
+		}
+	}
+	if d := cmp.Diff(states[0], states[1]); d != "" {
+		t.Fatalf("native code stops elsewhere (-interpreted +native):\n%s", d)
+	}
+}
+
+// TestJITUnlinkAcrossPages: block A starts in page P and ends in page Q;
+// block C, all in P, is linked to A's native code. Rewriting A's bytes in
+// Q drops A but not C: C's link must be undone, or it would run A's old
+// code.
+func TestJITUnlinkAcrossPages(t *testing.T) {
+	code := make([]byte, 0x1010)
+	copy(code, []byte{
+		0xB9, 100, 0, 0, 0, // mov ecx, 100
+		0x31, 0xC0, 0x31, 0xDB, 0x31, 0xD2, // xor eax, eax; xor ebx, ebx; xor edx, edx
+		0xE9, 0xE6, 0x0F, 0, 0, // jmp A (0x1FF6)
+	})
+	copy(code[0xFF0:], []byte{
+		0xFF, 0xC9, // C: dec ecx
+		0x75, 0x02, // jnz A
+		0xF4, 0x90, // hlt
+		0x83, 0xC0, 0x01, // A (0x1FF6): add eax, 1
+		0x83, 0xC3, 0x01, // add ebx, 1
+		0x81, 0xC2, 0x01, 0x00, 0x00, 0x00, // add edx, 1 (its immediate ends at 0x2001)
+		0x83, 0xF9, 50, // D (0x2002): cmp ecx, 50
+		0x75, 0xE9, // jne C
+		0xC6, 0x05, 0xF2, 0xFF, 0xFF, 0xFF, 0x01, // mov byte [0x2000], 1: the immediate becomes 0x10001
+		0xEB, 0xE0, // jmp C
+	})
+	run := func(jit bool) *CPU {
+		c, _ := longMachine(t, code)
+		if jit {
+			if !c.EnableJIT(true) {
+				t.Skip("no native code on this host")
+			}
+			c.jit.threshold = 1
+		}
+		if r, err := c.Run(100000); err != nil || r != StopHalt {
+			t.Fatalf("run: %v %v", r, err)
+		}
+		return c
+	}
+	want := uint64(51 + 49*0x10001)
+	for _, jit := range []bool{false, true} {
+		if c := run(jit); c.R[EDX] != want || c.R[EAX] != 100 {
+			t.Fatalf("jit %v: EDX = %#x, EAX = %d; want %#x, 100", jit, c.R[EDX], c.R[EAX], want)
+		}
+	}
+}
