@@ -342,7 +342,7 @@ func (c *CPU) runBlocks(end uint64) (faulted bool) {
 		if b.native == nil && c.jit.on && !b.jitFailed {
 			c.heat(b)
 		}
-		if b.native != nil {
+		if b.native != nil && (b.mode == mode64 || c.flat32()) {
 			if prev != nil && prev.native != nil {
 				c.linkNative(prev, b)
 			}

@@ -559,6 +559,7 @@ func TestHostDiff(t *testing.T) {
 		t.Run(fmt.Sprintf("mode%d", mode), func(t *testing.T) { testHostDiff(t, mode, false) })
 	}
 	// The same cases in native code (jit.go), translated at first sight.
+	t.Run("mode32jit", func(t *testing.T) { testHostDiff(t, hdMode32, true) })
 	t.Run("mode64jit", func(t *testing.T) { testHostDiff(t, hdMode64, true) })
 }
 

@@ -1,11 +1,12 @@
 package cpu
 
-// Native code for hot blocks (jit_amd64.go): a block of 64-bit code that
-// has run jitThreshold times is translated to host instructions, which
-// work on the registers in CPU.R, reach guest memory through the shadow
-// TLB, and keep the guest's arithmetic flags in the host's. What the
-// translator cannot express, and every TLB miss, leaves the native code
-// for the interpreter at that instruction, with the state exact.
+// Native code for hot blocks (jit_amd64.go): a block of 64-bit code, or of
+// 32-bit code in the flat model (flat32), that has run jitThreshold times
+// is translated to host instructions, which work on the registers in
+// CPU.R, reach guest memory through the shadow TLB, and keep the guest's
+// arithmetic flags in the host's. What the translator cannot express, and
+// every TLB miss, leaves the native code for the interpreter at that
+// instruction, with the state exact.
 
 // jitThreshold is how many times a block runs interpreted before it is
 // translated to native code: most blocks run a few times only, and
@@ -59,7 +60,8 @@ type chainExit struct {
 // (len(insts) when the block completed and set EIP).
 const jitIndexMask = 0xFFFF
 
-// EnableJIT turns the native translation of hot 64-bit blocks on or off.
+// EnableJIT turns the native translation of hot 64-bit and flat 32-bit
+// blocks on or off.
 // It reports whether it is on: the host may not allow it (not linux/amd64,
 // or no executable memory).
 func (c *CPU) EnableJIT(on bool) bool {
@@ -81,7 +83,7 @@ func (c *CPU) JIT() bool { return c.jit.on }
 // heat counts a block's interpreted runs and translates it when it is hot.
 func (c *CPU) heat(b *block) {
 	b.heat++
-	if b.heat < c.jit.threshold || b.mode != mode64 || c.Trace != nil || c.profile != nil {
+	if b.heat < c.jit.threshold || !(b.mode == mode64 || b.mode == mode32 && b.csBase == 0) || c.Trace != nil || c.profile != nil {
 		return
 	}
 	b.native = c.compileBlock(b)
@@ -91,6 +93,19 @@ func (c *CPU) heat(b *block) {
 		b.heat = 0
 		b.jitFailed = true
 	}
+}
+
+// flat32 reports whether 32-bit native code may run: CS, DS, ES and SS
+// have base 0 and a 4-GiB limit (the usual flat model), so its memory
+// operands need no segment checks. Native code changes no segment.
+func (c *CPU) flat32() bool {
+	for _, s := range [...]int{ES, SS, DS} {
+		ck := &c.segck[s]
+		if c.Seg[s].Base != 0 || ck.lo != 0 || ck.hi != 0xFFFFFFFF || !ck.readable || !ck.writable {
+			return false
+		}
+	}
+	return c.Seg[CS].Base == 0 && c.Seg[CS].Limit == 0xFFFFFFFF
 }
 
 // execNative runs native code from block b, on through the blocks it is

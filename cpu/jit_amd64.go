@@ -230,7 +230,7 @@ func flagUse(in *inst) (reads, writesAll, writes bool) {
 	case same(fn, testEG), same(fn, testEI), same(fn, testAI), same(fn, opNEG),
 		same(fn, imulGE), same(fn, imulGEI):
 		return false, true, true
-	case same(fn, incE), same(fn, decE):
+	case same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg):
 		return true, false, true
 	case same(fn, opShift):
 		count := in.imm
@@ -257,7 +257,7 @@ func supported(in *inst) bool {
 	case same(fn, aluEG), same(fn, aluGE), same(fn, aluEI), same(fn, aluAI),
 		same(fn, testEG), same(fn, testEI), same(fn, testAI),
 		same(fn, movEG), same(fn, movGE), same(fn, movEI), same(fn, movRI),
-		same(fn, incE), same(fn, decE), same(fn, opNOT), same(fn, opNEG),
+		same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg), same(fn, opNOT), same(fn, opNEG),
 		same(fn, movzxB), same(fn, movzxW), same(fn, movsxB), same(fn, movsxW),
 		same(fn, opSETcc), same(fn, opNOP):
 		return true
@@ -306,7 +306,8 @@ func (c *CPU) compileBlock(b *block) *nativeBlock {
 	insts := make([]inst, 0, len(b.insts))
 	for i := range b.insts {
 		var in inst
-		if decodeGeneric(f, b.insts[i].eip, mode64, &in) != decOK || in.next != b.insts[i].next || !supported(&in) {
+		if decodeGeneric(f, b.insts[i].eip, b.mode, &in) != decOK || in.next != b.insts[i].next || !supported(&in) ||
+			b.mode == mode32 && in.mem && (in.asize != 4 || in.seg != DS && in.seg != ES && in.seg != SS) {
 			break
 		}
 		insts = append(insts, in)
@@ -706,21 +707,27 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 			a.rr(4, []byte{0x89}, hDX, hDX) // mov edx, edx
 		}
 		a.rm(8, []byte{0x89}, hDX, guestReg(8, in.reg))
-	case same(fn, incE), same(fn, decE), same(fn, opNOT), same(fn, opNEG):
-		dst := j.operandE(i, in, in.size, true)
+	case same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg), same(fn, opNOT), same(fn, opNEG):
+		var dst hmem
+		if same(fn, incReg) || same(fn, decReg) { // 40+r, 48+r (not in 64-bit mode)
+			dst = guestReg(in.size, in.reg)
+		} else {
+			dst = j.operandE(i, in, in.size, true)
+		}
+		mem := in.mem && dst.base == hDX
 		var op []byte
 		var digit int
 		switch {
-		case same(fn, incE):
+		case same(fn, incE), same(fn, incReg):
 			op, digit = op8v(sz, 0xFE), 0
-		case same(fn, decE):
+		case same(fn, decE), same(fn, decReg):
 			op, digit = op8v(sz, 0xFE), 1
 		case same(fn, opNOT):
 			op, digit = op8v(sz, 0xF6), 2
 		default:
 			op, digit = op8v(sz, 0xF6), 3
 		}
-		if sz == 4 && !in.mem {
+		if sz == 4 && !mem {
 			a.rm(4, []byte{0x8B}, hCX, dst)
 			a.rr(4, op, digit, hCX)
 			a.rm(8, []byte{0x89}, hCX, dst)

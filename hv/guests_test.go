@@ -17,14 +17,18 @@ import (
 
 // The self-checking guests of testdata/ (see testdata/README.md): each exits
 // through port 0xF4 with verdict 0, so QEMU's convention gives status 1.
+// testGuest is a guest of testdata/ and the line of serial output that
+// says it passed.
+type testGuest struct {
+	name   string
+	kernel string
+	disk   string
+	args   string
+	want   string
+}
+
 func TestGuests(t *testing.T) {
-	guests := []struct {
-		name   string
-		kernel string
-		disk   string
-		args   string
-		want   string // a line of serial output
-	}{
+	guests := []testGuest{
 		{name: "hello", kernel: "hello.bin", want: "hello, world"},
 		{name: "pmode", kernel: "pmode.bin", want: "verdict: 0 (pass)"},
 		{name: "pit", kernel: "pit.bin", want: "verdict: 0 (pass)"},
@@ -44,30 +48,35 @@ func TestGuests(t *testing.T) {
 		{name: "longsyscall", kernel: "longsyscall.bin", want: "verdict: 0 (pass)"},
 	}
 	for _, g := range guests {
-		t.Run(g.name, func(t *testing.T) {
-			t.Parallel()
-			var out bytes.Buffer
-			cfg := hv.Config{MemSize: 64 << 20, SerialOut: &out, Append: g.args, Timeout: 60 * time.Second}
-			if g.kernel != "" {
-				cfg.Kernel = filepath.Join("..", "testdata", g.kernel)
-			}
-			if g.disk != "" {
-				// The BIOS boots a copy: the guest must not change the committed image.
-				img, err := os.ReadFile(filepath.Join("..", "testdata", g.disk))
-				require.NoError(t, err)
-				cfg.Disk = filepath.Join(t.TempDir(), g.disk)
-				require.NoError(t, os.WriteFile(cfg.Disk, img, 0o644))
-			}
-			m, err := hv.New(cfg)
-			require.NoError(t, err)
-			defer m.Close()
-			res, err := m.Run()
-			require.NoError(t, err)
-			require.Equal(t, hv.ExitDebugPort, res.Kind, "serial output:\n%s", out.String())
-			require.Equal(t, 1, res.Status, "serial output:\n%s", out.String())
-			require.Contains(t, out.String(), g.want)
-		})
+		// Each with native code for hot blocks and interpreted only.
+		t.Run(g.name, func(t *testing.T) { runTestGuest(t, g, false) })
+		t.Run(g.name+"/nojit", func(t *testing.T) { runTestGuest(t, g, true) })
 	}
+}
+
+// runTestGuest boots g and checks its verdict.
+func runTestGuest(t *testing.T, g testGuest, noJIT bool) {
+	t.Parallel()
+	var out bytes.Buffer
+	cfg := hv.Config{MemSize: 64 << 20, SerialOut: &out, Append: g.args, Timeout: 60 * time.Second, NoJIT: noJIT}
+	if g.kernel != "" {
+		cfg.Kernel = filepath.Join("..", "testdata", g.kernel)
+	}
+	if g.disk != "" {
+		// The BIOS boots a copy: the guest must not change the committed image.
+		img, err := os.ReadFile(filepath.Join("..", "testdata", g.disk))
+		require.NoError(t, err)
+		cfg.Disk = filepath.Join(t.TempDir(), g.disk)
+		require.NoError(t, os.WriteFile(cfg.Disk, img, 0o644))
+	}
+	m, err := hv.New(cfg)
+	require.NoError(t, err)
+	defer m.Close()
+	res, err := m.Run()
+	require.NoError(t, err)
+	require.Equal(t, hv.ExitDebugPort, res.Kind, "serial output:\n%s", out.String())
+	require.Equal(t, 1, res.Status, "serial output:\n%s", out.String())
+	require.Contains(t, out.String(), g.want)
 }
 
 func TestDemoGuestPowersOff(t *testing.T) {
