@@ -273,6 +273,10 @@ func supported(in *inst) bool {
 		return in.size != 1
 	case same(fn, opJcc), same(fn, opJMPrel):
 		return canonical(in.imm)
+	case same(fn, pushReg), same(fn, popReg), same(fn, pushImm), same(fn, opRET):
+		return in.size == 8 // 64-bit mode
+	case same(fn, opCALLrel):
+		return in.size == 8 && canonical(in.imm)
 	}
 	return false
 }
@@ -411,14 +415,7 @@ func (j *jitc) chainTo(target uint64, total int) {
 	a := &j.a
 	a.movImm64(hAX, target)
 	a.rm(8, []byte{0x89}, hAX, hmem{hBX, offEIP})
-	a.rm(8, []byte{0x81}, 0, hmem{hBX, offInsns}) // add qword [insns], total
-	a.u32(uint32(total))
-	a.rm(8, []byte{0x81}, 0, hmem{hBX, offNatv})
-	a.u32(uint32(total))
-	if j.probes > 0 {
-		a.rm(8, []byte{0x81}, 0, hmem{hBX, offHits})
-		a.u32(j.probes)
-	}
+	j.count(total)
 	a.rm(8, []byte{0x8B}, hAX, hmem{hBX, offInsns}) // mov rax, [insns]
 	a.rm(8, []byte{0x3B}, hAX, hmem{hBX, offEnd})   // cmp rax, [end]
 	a.emit(0x73, 5)                                 // jae ret
@@ -428,6 +425,27 @@ func (j *jitc) chainTo(target uint64, total int) {
 	j.chains = append(j.chains, chainExit{target: target, site: uintptr(site)})
 	a.movImm64(hAX, j.id<<32|uint64(total))
 	a.emit(0xC3)
+}
+
+// count adds a completed block's instructions and TLB hits to the
+// statistics (the flags are stored: this changes them).
+func (j *jitc) count(total int) {
+	a := &j.a
+	a.rm(8, []byte{0x81}, 0, hmem{hBX, offInsns}) // add qword [insns], total
+	a.u32(uint32(total))
+	a.rm(8, []byte{0x81}, 0, hmem{hBX, offNatv})
+	a.u32(uint32(total))
+	if j.probes > 0 {
+		a.rm(8, []byte{0x81}, 0, hmem{hBX, offHits})
+		a.u32(j.probes)
+	}
+}
+
+// addRSP adds d to RSP without changing the flags (LEA).
+func (j *jitc) addRSP(d int32) {
+	j.a.rm(8, []byte{0x8B}, hCX, guestReg(8, ESP))
+	j.a.rm(8, []byte{0x8D}, hCX, hmem{hCX, d})
+	j.a.rm(8, []byte{0x89}, hCX, guestReg(8, ESP))
 }
 
 // leave ends the block: the flags stored, EIP = next.
@@ -825,6 +843,53 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		return true
 	case same(fn, opJMPrel):
 		j.leave(total, in.imm)
+		return true
+	case same(fn, pushReg), same(fn, pushImm), same(fn, opCALLrel):
+		// RSP − 8, then the store, then RSP: a miss leaves RSP as it was.
+		a.rm(8, []byte{0x8B}, hDX, guestReg(8, ESP))
+		a.rm(8, []byte{0x8D}, hDX, hmem{hDX, -8})
+		j.probe(i, 8, true)
+		switch {
+		case same(fn, pushReg):
+			a.rm(8, []byte{0x8B}, hAX, guestReg(8, in.reg)) // PUSH RSP pushes the old value
+		case same(fn, pushImm):
+			a.movImm64(hAX, in.imm)
+		default:
+			a.movImm64(hAX, in.next) // the return address
+		}
+		a.rm(8, []byte{0x89}, hAX, hmem{hDX, 0})
+		j.addRSP(-8)
+		if same(fn, opCALLrel) {
+			j.leave(total, in.imm)
+			return true
+		}
+	case same(fn, popReg):
+		a.rm(8, []byte{0x8B}, hDX, guestReg(8, ESP))
+		j.probe(i, 8, false)
+		a.rm(8, []byte{0x8B}, hAX, hmem{hDX, 0})
+		j.addRSP(8)
+		a.rm(8, []byte{0x89}, hAX, guestReg(8, in.reg)) // POP RSP loads the value read
+	case same(fn, opRET):
+		// The probe stores the flags (nothing after it reads them).
+		a.rm(8, []byte{0x8B}, hDX, guestReg(8, ESP))
+		j.probe(i, 8, false)
+		a.rm(8, []byte{0x8B}, hAX, hmem{hDX, 0})
+		// A non-canonical return address faults in the interpreter
+		// (SDM Vol. 2B RET: #GP(0)).
+		a.rr(8, []byte{0x8B}, hCX, hAX) // mov rcx, rax
+		a.rr(8, []byte{0xC1}, 4, hCX)   // shl rcx, 16
+		a.emit(16)
+		a.rr(8, []byte{0xC1}, 7, hCX) // sar rcx, 16
+		a.emit(16)
+		a.rr(8, []byte{0x3B}, hCX, hAX) // cmp rcx, rax
+		a.emit(0x0F, 0x85)              // jne exit
+		j.exits = append(j.exits, exitSite{at: len(a.b), idx: i, state: j.state})
+		a.u32(0)
+		a.rm(8, []byte{0x89}, hAX, hmem{hBX, offEIP})
+		j.addRSP(8)
+		j.count(total)
+		a.movImm64(hAX, j.id<<32|uint64(total))
+		a.emit(0xC3)
 		return true
 	default:
 		panic("jit: unsupported instruction translated")

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
 
@@ -55,7 +56,7 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			immv = imm[:2]
 		}
 		add := func(b ...byte) { code = append(append(code, pre...), b...) }
-		switch rng.Intn(24) {
+		switch rng.Intn(26) {
 		case 0: // ALU Ev,Gv / Gv,Ev, registers
 			add(rexR, byte(rng.Intn(8)*8+1+2*rng.Intn(2)), modrm)
 		case 1: // ALU with memory, both directions
@@ -179,6 +180,12 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			code = append(code, 0x67, rexM, 0x8B, mem[0], mem[1])
 		case 23: // flags through the stack, read by the interpreter
 			code = append(code, 0x9C, 0x58+byte(rng.Intn(4)))
+		case 24: // PUSH r; PUSH imm8; POP r; POP r
+			code = append(code, 0x40|byte(r1>>3), 0x50+byte(r1&7), 0x6A, imm[0], 0x40|byte(r2>>3), 0x58+byte(r2&7))
+			code = append(code, 0x40|byte(r1>>3), 0x58+byte(r1&7))
+		case 25: // CALL to the next instruction, POP; LEA RAX,[RIP+2]; PUSH RAX; RET
+			code = append(code, 0xE8, 0, 0, 0, 0, 0x40|byte(r1>>3), 0x58+byte(r1&7))
+			code = append(code, 0x48, 0x8D, 0x05, 2, 0, 0, 0, 0x50, 0xC3)
 		}
 	}
 	// dec r14; jnz body; pushfq; pop rax; hlt
@@ -362,6 +369,39 @@ func TestJITUnlinkAcrossPages(t *testing.T) {
 	for _, jit := range []bool{false, true} {
 		if c := run(jit); c.R[EDX] != want || c.R[EAX] != 100 {
 			t.Fatalf("jit %v: EDX = %#x, EAX = %d; want %#x, 100", jit, c.R[EDX], c.R[EAX], want)
+		}
+	}
+}
+
+// TestJITFaultsInInterpreter: a RET to a non-canonical address and a load
+// from an unmapped page leave native code for the interpreter, which
+// raises the fault at the right instruction (here, without an IDT, a
+// triple fault naming it).
+func TestJITFaultsInInterpreter(t *testing.T) {
+	for _, code := range [][]byte{
+		{0x48, 0xFF, 0xC3, 0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50, 0xC3}, // inc rbx; mov rax, 1<<63; push rax; ret
+		{0x48, 0xFF, 0xC3, 0x8B, 0x04, 0x25, 0, 0, 0, 0x40, 0xF4},             // inc rbx; mov eax, [0x40000000]; hlt
+	} {
+		var msgs [2]string
+		for k, jit := range []bool{false, true} {
+			c, _ := longMachine(t, code)
+			if jit {
+				if !c.EnableJIT(true) {
+					t.Skip("no native code on this host")
+				}
+				c.jit.threshold = 1
+			}
+			_, err := c.Run(1000)
+			if err == nil {
+				t.Fatalf("% x (jit %v): no fault", code, jit)
+			}
+			msgs[k] = fmt.Sprintf("%v; RBX=%d", err, c.R[EBX])
+			if jit && c.Stats.NativeInstructions == 0 {
+				t.Fatalf("% x: nothing ran native", code)
+			}
+		}
+		if msgs[0] != msgs[1] {
+			t.Fatalf("% x: interpreted %q, native %q", code, msgs[0], msgs[1])
 		}
 	}
 }
