@@ -75,6 +75,9 @@ func (c *CPU) FlushTranslations() {
 	}
 	clear(c.jit.blocks)
 	c.jit.blocks = c.jit.blocks[:0]
+	if c.jit.jumps != nil {
+		clear(c.jit.jumps[:])
+	}
 }
 
 // invalidatePage drops the blocks translated from a physical page; the

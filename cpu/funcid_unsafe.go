@@ -33,3 +33,6 @@ func tlbAddr(t *[mmu.TLBSize]mmu.TLBEntry) uintptr { return uintptr(unsafe.Point
 
 // ramAddr is the host address of guest RAM, for native code.
 func ramAddr(ram []byte) uintptr { return uintptr(unsafe.Pointer(&ram[0])) }
+
+// jumpCacheAddr is the address of the jump cache, for native code.
+func jumpCacheAddr(t *[jumpCacheSize]jumpCacheEntry) uintptr { return uintptr(unsafe.Pointer(t)) }

@@ -19,6 +19,12 @@ type jitState struct {
 	ram     uintptr // &Memory.RAM[0]
 	tlbRead uintptr // &tlb.Read[user], the half for the current CPL
 	tlbWrit uintptr // &tlb.Write[user]
+	tlbExec uintptr // &tlb.Exec[user]
+	// jumpCache (the address of jumps) finds a native block by its
+	// physical address, mode and EIP, for the ends whose successor is not
+	// linked: returns, and jumps to other pages.
+	jumpCache uintptr
+	jumps     *[jumpCacheSize]jumpCacheEntry
 	// flags holds the guest's arithmetic flags whenever native code is
 	// between blocks (or left): in from execNative, out when it returns.
 	flags uint64
@@ -34,6 +40,21 @@ type jitState struct {
 	// threshold is jitThreshold (tests lower it to translate at once).
 	threshold uint16
 }
+
+// jumpCacheSize is the number of jump cache entries (a power of 2).
+const jumpCacheSize = 4096
+
+// jumpCacheEntry maps a block's key to its native code: key is the
+// physical address | mode<<48 (RAM is below 2^48 bytes).
+type jumpCacheEntry struct {
+	key, eip uint64
+	entry    uintptr
+	_        uint64 // 32 bytes: native code indexes the table with a shift
+}
+
+// jumpSlot is the jump cache slot of a physical address (as dispatch
+// computes it in native code).
+func jumpSlot(pa uint64) uint64 { return (pa ^ pa>>12) & (jumpCacheSize - 1) }
 
 // nativeBlock is the host code of a block.
 type nativeBlock struct {
@@ -71,6 +92,10 @@ func (c *CPU) EnableJIT(on bool) bool {
 	c.jit.on = on && c.jit.code != nil && len(c.ram) > 0
 	if c.jit.on {
 		c.jit.ram = ramAddr(c.ram)
+		if c.jit.jumps == nil {
+			c.jit.jumps = new([jumpCacheSize]jumpCacheEntry)
+			c.jit.jumpCache = jumpCacheAddr(c.jit.jumps)
+		}
 	}
 	c.jit.threshold = jitThreshold
 	c.FlushTranslations()
@@ -117,6 +142,8 @@ func (c *CPU) execNative(b *block, end uint64) *block {
 	u := c.tlbUser()
 	c.jit.tlbRead = tlbAddr(&c.tlb.Read[u])
 	c.jit.tlbWrit = tlbAddr(&c.tlb.Write[u])
+	c.jit.tlbExec = tlbAddr(&c.tlb.Exec[u])
+	c.jit.jumps[jumpSlot(uint64(b.phys))] = jumpCacheEntry{key: uint64(b.phys) | uint64(b.mode)<<48, eip: b.eip, entry: b.native.entry}
 	c.jit.end = end
 	if c.intrHint && c.eflags&FlagIF != 0 {
 		c.jit.end = 0
@@ -153,8 +180,12 @@ func (c *CPU) linkNative(prev, b *block) {
 	}
 }
 
-// unlinkNative restores the jumps patched to b, which is being dropped.
+// unlinkNative restores the jumps patched to b, which is being dropped,
+// and takes it out of the jump cache.
 func (c *CPU) unlinkNative(b *block) {
+	if e := &c.jit.jumps[jumpSlot(uint64(b.phys))]; e.entry == b.native.entry {
+		*e = jumpCacheEntry{}
+	}
 	for _, site := range b.native.incoming {
 		c.jit.code.patchJump(site, site+4) // the return after the jump
 	}

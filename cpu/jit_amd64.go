@@ -41,6 +41,8 @@ var (
 	offInsns = int32(unsafe.Offsetof(CPU{}.Stats) + unsafe.Offsetof(Stats{}.Instructions))
 	offNatv  = int32(unsafe.Offsetof(CPU{}.Stats) + unsafe.Offsetof(Stats{}.NativeInstructions))
 	offHits  = int32(unsafe.Offsetof(CPU{}.tlb) + unsafe.Offsetof(mmu.TLB{}.Hits))
+	offTLBX  = offJIT + int32(unsafe.Offsetof(jitState{}.tlbExec))
+	offJC    = offJIT + int32(unsafe.Offsetof(jitState{}.jumpCache))
 )
 
 // codeBuffer is executable memory filled from the start; it is emptied
@@ -214,6 +216,10 @@ type jitc struct {
 	probes uint32
 	id     uint64 // the block's index in jitState.blocks
 	chains []chainExit
+	mode   uint8
+	// toLookup and toReturn are rel32 fields to point at the block's
+	// lookup and return stubs (dispatch).
+	toLookup, toReturn []int
 	// flag use of each instruction: reads (a reader, or a writer of only
 	// some flags), writes all status flags, writes some.
 	reads, writesAll, writes []bool
@@ -323,7 +329,7 @@ func (c *CPU) compileBlock(b *block) *nativeBlock {
 	if n < 2 && !(n == 1 && n == len(b.insts)) {
 		return nil
 	}
-	j := &jitc{c: c, insts: insts[:n], n: n, id: uint64(len(c.jit.blocks))}
+	j := &jitc{c: c, insts: insts[:n], n: n, id: uint64(len(c.jit.blocks)), mode: b.mode}
 	j.plan()
 	j.translate(len(b.insts))
 	entry := c.jit.code.place(j.a.b)
@@ -386,6 +392,9 @@ func (j *jitc) translate(total int) {
 			j.leaveAt(j.n, j.state)
 		}
 	}
+	if len(j.toReturn) > 0 {
+		j.dispatch(total)
+	}
 	for _, e := range j.exits {
 		binary.LittleEndian.PutUint32(a.b[e.at:], uint32(len(a.b)-(e.at+4)))
 		if e.popFlags {
@@ -416,13 +425,85 @@ func (j *jitc) chainTo(target uint64, total int) {
 	a.movImm64(hAX, target)
 	a.rm(8, []byte{0x89}, hAX, hmem{hBX, offEIP})
 	j.count(total)
-	a.rm(8, []byte{0x8B}, hAX, hmem{hBX, offInsns}) // mov rax, [insns]
-	a.rm(8, []byte{0x3B}, hAX, hmem{hBX, offEnd})   // cmp rax, [end]
-	a.emit(0x73, 5)                                 // jae ret
-	a.emit(0xE9)                                    // jmp rel32: ret until linked
+	j.budget()
+	a.emit(0xE9) // jmp rel32: on to the lookup until linked
 	site := len(a.b)
 	a.u32(0)
 	j.chains = append(j.chains, chainExit{target: target, site: uintptr(site)})
+	a.movImm64(hAX, target)
+	j.jumpStub(&j.toLookup)
+}
+
+// budget returns to Go when the instruction budget is spent (RCX, flags).
+func (j *jitc) budget() {
+	a := &j.a
+	a.rm(8, []byte{0x8B}, hCX, hmem{hBX, offInsns}) // mov rcx, [insns]
+	a.rm(8, []byte{0x3B}, hCX, hmem{hBX, offEnd})   // cmp rcx, [end]
+	a.emit(0x0F, 0x83)                              // jae return
+	j.toReturn = append(j.toReturn, len(a.b))
+	a.u32(0)
+}
+
+// jumpStub emits a jmp rel32 to a stub of the block, resolved at its end.
+func (j *jitc) jumpStub(list *[]int) {
+	j.a.emit(0xE9)
+	*list = append(*list, len(j.a.b))
+	j.a.u32(0)
+}
+
+// dispatch emits the block's two stubs for its completed ends. lookup
+// (RAX = the next EIP, flags stored, block counted) finds the next
+// block's native code through the execute TLB and the jump cache, as
+// nextBlock would find the block, and jumps there; return gives the
+// block's id and completion to Go.
+func (j *jitc) dispatch(total int) {
+	a := &j.a
+	var miss []int
+	jne := func() {
+		a.emit(0x0F, 0x85)
+		miss = append(miss, len(a.b))
+		a.u32(0)
+	}
+	if len(j.toLookup) > 0 {
+		for _, at := range j.toLookup {
+			binary.LittleEndian.PutUint32(a.b[at:], uint32(len(a.b)-(at+4)))
+		}
+		a.rr(8, []byte{0x8B}, hDX, hAX) // mov rdx, rax
+		a.rr(8, []byte{0xC1}, 5, hDX)   // shr rdx, 12
+		a.emit(12)
+		a.rr(4, []byte{0x8B}, hCX, hDX) // mov ecx, edx
+		a.rr(4, []byte{0x81}, 4, hCX)   // and ecx, 1023
+		a.u32(1023)
+		a.rr(8, []byte{0xC1}, 4, hCX) // shl rcx, 4
+		a.emit(4)
+		a.rm(8, []byte{0x03}, hCX, hmem{hBX, offTLBX}) // add rcx, [tlbExec]
+		a.rm(8, []byte{0x8D}, hSI, hmem{hDX, 1})       // lea rsi, [rdx+1]
+		a.rm(8, []byte{0x3B}, hSI, hmem{hCX, 0})       // cmp rsi, [rcx]
+		jne()
+		a.rr(4, []byte{0x8B}, hDX, hAX) // mov edx, eax
+		a.rr(4, []byte{0x81}, 4, hDX)   // and edx, 0xFFF
+		a.u32(0xFFF)
+		a.rm(8, []byte{0x0B}, hDX, hmem{hCX, 8}) // or rdx, [rcx+8]: the physical address
+		a.rr(8, []byte{0x8B}, hSI, hDX)          // mov rsi, rdx
+		a.rr(8, []byte{0xC1}, 5, hSI)            // shr rsi, 12
+		a.emit(12)
+		a.rr(8, []byte{0x33}, hSI, hDX) // xor rsi, rdx
+		a.rr(4, []byte{0x81}, 4, hSI)   // and esi, jumpCacheSize-1
+		a.u32(jumpCacheSize - 1)
+		a.rr(8, []byte{0xC1}, 4, hSI) // shl rsi, 5
+		a.emit(5)
+		a.rm(8, []byte{0x03}, hSI, hmem{hBX, offJC}) // add rsi, [jumpCache]
+		a.movImm64(hCX, uint64(j.mode)<<48)
+		a.rr(8, []byte{0x0B}, hCX, hDX)          // or rcx, rdx
+		a.rm(8, []byte{0x3B}, hCX, hmem{hSI, 0}) // cmp rcx, [rsi]
+		jne()
+		a.rm(8, []byte{0x3B}, hAX, hmem{hSI, 8}) // cmp rax, [rsi+8]
+		jne()
+		a.rm(0, []byte{0xFF}, 4, hmem{hSI, 16}) // jmp [rsi+16]
+	}
+	for _, at := range append(j.toReturn, miss...) {
+		binary.LittleEndian.PutUint32(a.b[at:], uint32(len(a.b)-(at+4)))
+	}
 	a.movImm64(hAX, j.id<<32|uint64(total))
 	a.emit(0xC3)
 }
@@ -888,8 +969,8 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		a.rm(8, []byte{0x89}, hAX, hmem{hBX, offEIP})
 		j.addRSP(8)
 		j.count(total)
-		a.movImm64(hAX, j.id<<32|uint64(total))
-		a.emit(0xC3)
+		j.budget()
+		j.jumpStub(&j.toLookup)
 		return true
 	default:
 		panic("jit: unsupported instruction translated")
