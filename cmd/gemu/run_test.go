@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -92,4 +94,32 @@ func TestStatsJSON(t *testing.T) {
 	require.NotZero(t, rows["LTR Ew"], "rings.asm loads a TSS")
 	require.Equal(t, "com1", s.Devices[0].Device)
 	require.NotZero(t, s.Flushes.CR3)
+}
+
+// --jit=false interprets every instruction; by default the integer loop
+// runs in native code (where the host allows it), with the same result
+// and the same instruction count.
+func TestJITFlag(t *testing.T) {
+	var outs [2]string
+	var native [2]uint64
+	for k, jit := range []string{"--jit=true", "--jit=false"} {
+		path := t.TempDir() + "/stats.json"
+		status, out, errOut := gemu("run", "--kernel", "../../testdata/intloop.bin", "--append", "100000", jit, "--stats-json", path)
+		require.Equal(t, 1, status, errOut)
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var s struct {
+			Instructions uint64 `json:"instructions"`
+			Native       uint64 `json:"native_instructions"`
+		}
+		require.NoError(t, json.Unmarshal(b, &s))
+		outs[k], native[k] = fmt.Sprint(out, s.Instructions), s.Native
+	}
+	require.Equal(t, outs[0], outs[1])
+	require.Zero(t, native[1], "--jit=false")
+	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+		require.NotZero(t, native[0], "the loop should run native")
+	}
+	status, _, errOut := gemu("run", "--jit=maybe")
+	require.Equal(t, 2, status, errOut)
 }
