@@ -298,26 +298,8 @@ func TestSpecializedHandlersMatchGeneric64Mem(t *testing.T) {
 			}
 		}
 		run := func() (State, []byte) {
-			c, m := longMachine(t, code)
-			for i := range regs {
-				if i != ESP {
-					c.R[i] = regs[i]
-				}
-			}
-			buf := make([]byte, 64)
-			for i := range buf {
-				buf[i] = byte(round*7 + i*13)
-			}
-			if err := m.WriteAt(0x200FF0, buf); err != nil {
-				t.Fatal(err)
-			}
-			if r, err := c.Run(100000); err != nil || r != StopHalt {
-				t.Fatalf("run: %v %v", r, err)
-			}
-			if err := m.ReadAt(0x200FF0, buf); err != nil {
-				t.Fatal(err)
-			}
-			return c.State(), buf
+			c, _ := longMachine(t, code)
+			return runOverBuffer(t, c, &regs, round)
 		}
 		specializeOff = true
 		want, wantMem := run()
@@ -330,6 +312,32 @@ func TestSpecializedHandlersMatchGeneric64Mem(t *testing.T) {
 			t.Fatalf("round %d: memory differs (-generic +specialized):\n%s\ncode % x", round, d, code)
 		}
 	}
+}
+
+// runOverBuffer runs c to HLT from regs (all but RSP) with the 64 bytes
+// at 0x200FF0 (across a page boundary) filled from round, and returns the
+// state and those bytes.
+func runOverBuffer(t *testing.T, c *CPU, regs *[16]uint64, round int) (State, []byte) {
+	t.Helper()
+	for i := range regs {
+		if i != ESP {
+			c.R[i] = regs[i]
+		}
+	}
+	buf := make([]byte, 64)
+	for i := range buf {
+		buf[i] = byte(round*7 + i*13)
+	}
+	if err := c.mem.WriteAt(0x200FF0, buf); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Run(100000); err != nil || r != StopHalt {
+		t.Fatalf("round %d: run: %v %v", round, r, err)
+	}
+	if err := c.mem.ReadAt(0x200FF0, buf); err != nil {
+		t.Fatal(err)
+	}
+	return c.State(), buf
 }
 
 // TestRepStringFastMatchesGeneric compares REP STOS and REP MOVS in 64-bit

@@ -37,6 +37,9 @@ type jitState struct {
 	// blocks are the translated blocks by id: native code returns the id
 	// of the block it left.
 	blocks []*block
+	// insts and scratch are the translator's buffers, kept for the next.
+	insts   []inst
+	scratch []byte
 	// threshold is jitThreshold (tests lower it to translate at once).
 	threshold uint16
 }

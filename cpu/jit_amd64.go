@@ -313,7 +313,8 @@ func (c *CPU) compileBlock(b *block) *nativeBlock {
 		return nil
 	}
 	f := &pageFetcher{ram: c.ram, page: b.eip &^ 0xFFF, phys: uint64(b.phys) &^ 0xFFF}
-	insts := make([]inst, 0, len(b.insts))
+	insts := c.jit.insts[:0] // scratch, reused: translation allocates little
+	defer func() { c.jit.insts = insts[:0] }()
 	for i := range b.insts {
 		var in inst
 		if decodeGeneric(f, b.insts[i].eip, b.mode, &in) != decOK || in.next != b.insts[i].next || !supported(&in) ||
@@ -330,6 +331,8 @@ func (c *CPU) compileBlock(b *block) *nativeBlock {
 		return nil
 	}
 	j := &jitc{c: c, insts: insts[:n], n: n, id: uint64(len(c.jit.blocks)), mode: b.mode}
+	j.a.b = c.jit.scratch[:0]
+	defer func() { c.jit.scratch = j.a.b[:0] }()
 	j.plan()
 	j.translate(len(b.insts))
 	entry := c.jit.code.place(j.a.b)

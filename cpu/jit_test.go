@@ -212,33 +212,10 @@ func TestJITMatchesInterpreter(t *testing.T) {
 			}
 		}
 		run := func(jit bool) (State, []byte, Stats) {
-			c, m := longMachine(t, code)
-			if jit {
-				if !c.EnableJIT(true) {
-					t.Skip("no native code on this host")
-				}
-				c.jit.threshold = 1
-			}
-			for i := range regs {
-				if i != ESP {
-					c.R[i] = regs[i]
-				}
-			}
+			c := jitMachine(t, code, jit)
 			c.Seg[GS].Base = 1<<64 - 16
-			buf := make([]byte, 64)
-			for i := range buf {
-				buf[i] = byte(round*7 + i*13)
-			}
-			if err := m.WriteAt(0x200FF0, buf); err != nil {
-				t.Fatal(err)
-			}
-			if r, err := c.Run(100000); err != nil || r != StopHalt {
-				t.Fatalf("round %d (jit %v): run: %v %v\ncode % x", round, jit, r, err, code)
-			}
-			if err := m.ReadAt(0x200FF0, buf); err != nil {
-				t.Fatal(err)
-			}
-			return c.State(), buf, c.Stats
+			st, buf := runOverBuffer(t, c, &regs, round)
+			return st, buf, c.Stats
 		}
 		want, wantMem, wantStats := run(false)
 		got, gotMem, gotStats := run(true)
@@ -254,6 +231,30 @@ func TestJITMatchesInterpreter(t *testing.T) {
 			t.Fatalf("round %d: %d instructions retired, interpreted %d", round, gotStats.Instructions, wantStats.Instructions)
 		}
 	}
+}
+
+// jitMachine is longMachine with native code translated at a block's
+// first run, or interpreted only.
+func jitMachine(t *testing.T, code []byte, jit bool) *CPU {
+	t.Helper()
+	c, _ := longMachine(t, code)
+	if jit {
+		if !c.EnableJIT(true) {
+			t.Skip("no native code on this host")
+		}
+		c.jit.threshold = 1
+	}
+	return c
+}
+
+// runToHalt runs code on a jitMachine until it halts.
+func runToHalt(t *testing.T, code []byte, jit bool) *CPU {
+	t.Helper()
+	c := jitMachine(t, code, jit)
+	if r, err := c.Run(100000); err != nil || r != StopHalt {
+		t.Fatalf("run (jit %v): %v %v", jit, r, err)
+	}
+	return c
 }
 
 // TestJITSelfModifyingCode: a loop whose blocks are native and linked to
@@ -274,19 +275,7 @@ func TestJITSelfModifyingCode(t *testing.T) {
 		0x75, 0xED, // jnz loop
 		0xF4,
 	}
-	run := func(jit bool) *CPU {
-		c, _ := longMachine(t, code)
-		if jit {
-			if !c.EnableJIT(true) {
-				t.Skip("no native code on this host")
-			}
-			c.jit.threshold = 1
-		}
-		if r, err := c.Run(100000); err != nil || r != StopHalt {
-			t.Fatalf("run: %v %v", r, err)
-		}
-		return c
-	}
+	run := func(jit bool) *CPU { return runToHalt(t, code, jit) }
 	want, got := run(false), run(true)
 	if want.R[EAX] != 149 || got.R[EAX] != 149 {
 		t.Fatalf("EAX = %d interpreted, %d native; want 51×1 + 49×2 = 149", want.R[EAX], got.R[EAX])
@@ -352,19 +341,7 @@ func TestJITUnlinkAcrossPages(t *testing.T) {
 		0xC6, 0x05, 0xF2, 0xFF, 0xFF, 0xFF, 0x01, // mov byte [0x2000], 1: the immediate becomes 0x10001
 		0xEB, 0xE0, // jmp C
 	})
-	run := func(jit bool) *CPU {
-		c, _ := longMachine(t, code)
-		if jit {
-			if !c.EnableJIT(true) {
-				t.Skip("no native code on this host")
-			}
-			c.jit.threshold = 1
-		}
-		if r, err := c.Run(100000); err != nil || r != StopHalt {
-			t.Fatalf("run: %v %v", r, err)
-		}
-		return c
-	}
+	run := func(jit bool) *CPU { return runToHalt(t, code, jit) }
 	want := uint64(51 + 49*0x10001)
 	for _, jit := range []bool{false, true} {
 		if c := run(jit); c.R[EDX] != want || c.R[EAX] != 100 {
@@ -384,13 +361,7 @@ func TestJITFaultsInInterpreter(t *testing.T) {
 	} {
 		var msgs [2]string
 		for k, jit := range []bool{false, true} {
-			c, _ := longMachine(t, code)
-			if jit {
-				if !c.EnableJIT(true) {
-					t.Skip("no native code on this host")
-				}
-				c.jit.threshold = 1
-			}
+			c := jitMachine(t, code, jit)
 			_, err := c.Run(1000)
 			if err == nil {
 				t.Fatalf("% x (jit %v): no fault", code, jit)
