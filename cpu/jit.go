@@ -110,8 +110,12 @@ func (c *CPU) JIT() bool { return c.jit.on }
 
 // heat counts a block's interpreted runs and translates it when it is hot.
 func (c *CPU) heat(b *block) {
+	if !(b.mode == mode64 || b.mode == mode32 && b.csBase == 0) {
+		b.jitFailed = true // 16-bit code, or a CS base: left to the interpreter
+		return
+	}
 	b.heat++
-	if b.heat < c.jit.threshold || !(b.mode == mode64 || b.mode == mode32 && b.csBase == 0) || c.Trace != nil || c.profile != nil {
+	if b.heat < c.jit.threshold || c.Trace != nil || c.profile != nil {
 		return
 	}
 	b.native = c.compileBlock(b)

@@ -22,7 +22,7 @@ import (
 // and are stored to jitState.flags whenever the code leaves. Host
 // instructions that change flags are used only where the guest instruction
 // defines the same flags; around a TLB probe (which clobbers them) flags
-// that are still needed are saved on the stack or spilled (flagPlan).
+// that are still needed are saved on the stack or spilled (plan, probe).
 
 //go:noescape
 func jitEnter(entry uintptr, c *CPU) uint64
@@ -189,7 +189,7 @@ func guestReg(size uint8, r uint8) hmem {
 	return hmem{hBX, offR + 8*int32(r)}
 }
 
-// Flag states while translating (flagPlan).
+// Flag states while translating (plan, probe).
 const (
 	flClean   = iota // the host flags hold nothing the guest needs
 	flLoaded         // they hold the guest's flags as the block found them
@@ -234,7 +234,7 @@ func flagUse(in *inst) (reads, writesAll, writes bool) {
 		r := in.sub == aluADC || in.sub == aluSBB
 		return r, true, true
 	case same(fn, testEG), same(fn, testEI), same(fn, testAI), same(fn, opNEG),
-		same(fn, imulGE), same(fn, imulGEI):
+		same(fn, imulGE), same(fn, imulGEI), same(fn, opDIV):
 		return false, true, true
 	case same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg):
 		return true, false, true
@@ -283,6 +283,10 @@ func supported(in *inst) bool {
 		return in.size == 8 // 64-bit mode
 	case same(fn, opCALLrel):
 		return in.size == 8 && canonical(in.imm)
+	case same(fn, opDIV), same(fn, opCBW), same(fn, opCWD):
+		return true
+	case same(fn, opBSWAP):
+		return in.size != 2
 	}
 	return false
 }
@@ -591,23 +595,10 @@ func (j *jitc) ea(in *inst) {
 // probe looks the linear address in RDX up in the TLB for a size-byte
 // access and leaves the host address in RDX; a miss (or an access across
 // pages) leaves the native code at instruction idx. It keeps the flags
-// the instruction or its successors need (flagPlan).
+// the instruction or its successors need (see plan).
 func (j *jitc) probe(i int, size int, write bool) {
 	a := &j.a
-	keep := false
-	switch j.state {
-	case flLoaded, flDirty:
-		keep = j.reads[i] || !j.writesAll[i] && j.needAfter[i+1]
-		if !keep {
-			if j.state == flDirty {
-				a.emit(0x9C)                                  // pushfq
-				a.rm(0, []byte{0x8F}, 0, hmem{hBX, offFlags}) // pop [flags]
-				j.state = flSpilled
-			} else {
-				j.state = flClean
-			}
-		}
-	}
+	keep := j.protectFlags(i)
 	if keep {
 		a.emit(0x9C) // pushfq
 	}
@@ -640,6 +631,35 @@ func (j *jitc) probe(i int, size int, write bool) {
 		a.emit(0x9D) // popfq
 	}
 	j.probes++
+}
+
+// protectFlags prepares for host instructions that change the flags
+// before instruction i runs (a TLB probe, a division's checks). It
+// reports whether the flags must be pushed before them and popped after
+// (instruction i or a later one reads them); otherwise flags the block
+// wrote are spilled to jitState.flags, for an exit to find.
+func (j *jitc) protectFlags(i int) (keep bool) {
+	switch j.state {
+	case flLoaded, flDirty:
+		keep = j.reads[i] || !j.writesAll[i] && j.needAfter[i+1]
+		if !keep {
+			if j.state == flDirty {
+				j.a.emit(0x9C)                                  // pushfq
+				j.a.rm(0, []byte{0x8F}, 0, hmem{hBX, offFlags}) // pop [flags]
+				j.state = flSpilled
+			} else {
+				j.state = flClean
+			}
+		}
+	}
+	return keep
+}
+
+// exitIf emits a conditional jump (0F 8x) that leaves at instruction i.
+func (j *jitc) exitIf(cc byte, i int) {
+	j.a.emit(0x0F, 0x80|cc)
+	j.exits = append(j.exits, exitSite{at: len(j.a.b), idx: i, state: j.state})
+	j.a.u32(0)
 }
 
 // operandE is the host operand of in's r/m operand (probing the TLB for
@@ -946,6 +966,54 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		if same(fn, opCALLrel) {
 			j.leave(total, in.imm)
 			return true
+		}
+	case same(fn, opBSWAP):
+		a.rm(sz, []byte{0x8B}, hAX, guestReg(8, in.reg))
+		a.prefix(sz, 0, 0)
+		a.emit(0x0F, 0xC8) // bswap eax/rax (0F C8+r)
+		a.rm(8, []byte{0x89}, hAX, guestReg(8, in.reg))
+	case same(fn, opCBW):
+		switch sz {
+		case 2:
+			a.rm(4, []byte{0x0F, 0xBE}, hAX, guestReg(1, EAX)) // movsx eax, AL
+		case 4:
+			a.rm(4, []byte{0x0F, 0xBF}, hAX, guestReg(2, EAX)) // movsx eax, AX
+		default:
+			a.rm(8, []byte{0x63}, hAX, guestReg(4, EAX)) // movsxd rax, EAX
+		}
+		j.storeReg(in.size, EAX, hAX)
+	case same(fn, opCWD):
+		a.rm(sz, []byte{0x8B}, hAX, guestReg(in.size, EAX))
+		a.prefix(sz, 0, 0)
+		a.emit(0x99) // cwd, cdq, cqo: no flags
+		j.storeReg(in.size, EDX, hDX)
+	case same(fn, opDIV):
+		// The interpreter raises #DE: for a zero divisor or a quotient
+		// too large (SDM Vol. 2A DIV), the code leaves before dividing.
+		src := j.operandE(i, in, in.size, false)
+		j.load(in.size, hCX, src)
+		j.protectFlags(i)
+		switch sz {
+		case 1:
+			j.load(2, hAX, guestReg(2, EAX))
+			a.rr(4, []byte{0x8B}, hDX, hAX) // mov edx, eax
+			a.rr(4, []byte{0xC1}, 5, hDX)   // shr edx, 8: AH
+			a.emit(8)
+		default:
+			j.load(in.size, hAX, guestReg(in.size, EAX))
+			j.load(in.size, hDX, guestReg(in.size, EDX))
+		}
+		a.rr(max(sz, 4), []byte{0x85}, hCX, hCX) // test ecx, ecx (rcx)
+		j.exitIf(0x4, i)                         // jz
+		a.rr(max(sz, 4), []byte{0x3B}, hDX, hCX) // cmp edx, ecx: the high half against the divisor
+		j.exitIf(0x3, i)                         // jae
+		if sz == 1 {
+			a.rr(1, []byte{0xF6}, 6, hCX) // div cl
+			a.rm(2, []byte{0x89}, hAX, guestReg(2, EAX))
+		} else {
+			a.rr(sz, []byte{0xF7}, 6, hCX) // div cx/ecx/rcx
+			j.storeReg(in.size, EAX, hAX)
+			j.storeReg(in.size, EDX, hDX)
 		}
 	case same(fn, popReg):
 		a.rm(8, []byte{0x8B}, hDX, guestReg(8, ESP))

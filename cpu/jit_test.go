@@ -56,7 +56,7 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			immv = imm[:2]
 		}
 		add := func(b ...byte) { code = append(append(code, pre...), b...) }
-		switch rng.Intn(26) {
+		switch rng.Intn(29) {
 		case 0: // ALU Ev,Gv / Gv,Ev, registers
 			add(rexR, byte(rng.Intn(8)*8+1+2*rng.Intn(2)), modrm)
 		case 1: // ALU with memory, both directions
@@ -174,8 +174,8 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			code = append(append(code, 0x65, rexM, byte(0x8B-2*rng.Intn(2))), mem...)
 		case 20: // multi-byte NOP, XCHG eAX,eAX
 			code = append(code, 0x0F, 0x1F, 0x44, 0, 0, 0x90)
-		case 21: // an instruction the translator leaves to the interpreter
-			code = append(code, 0x48|byte(r1>>3), 0x0F, 0xC8|byte(r1&7)) // BSWAP
+		case 21: // BSWAP; and CMC, which the translator leaves to the interpreter
+			code = append(code, 0x40|w|byte(r1>>3), 0x0F, 0xC8|byte(r1&7), 0xF5)
 		case 22: // a 32-bit address (67h) load
 			code = append(code, 0x67, rexM, 0x8B, mem[0], mem[1])
 		case 23: // flags through the stack, read by the interpreter
@@ -183,6 +183,24 @@ func jitCode(rng *rand.Rand, n int) []byte {
 		case 24: // PUSH r; PUSH imm8; POP r; POP r
 			code = append(code, 0x40|byte(r1>>3), 0x50+byte(r1&7), 0x6A, imm[0], 0x40|byte(r2>>3), 0x58+byte(r2&7))
 			code = append(code, 0x40|byte(r1>>3), 0x58+byte(r1&7))
+		case 26: // DIV by a register made non-zero, all sizes, the high half cleared
+			d := []int{1, 3, 5, 6, 7, 9, 12}[rng.Intn(7)]
+			rex := byte(0x40) | w | byte(d>>3)
+			switch rng.Intn(4) {
+			case 0: // 8 bits: AH cleared, CL | 1
+				code = append(code, 0x0F, 0xB6, 0xC0, 0x80, 0xC9, byte(rng.Intn(256))|1, 0xF6, 0xF1)
+			case 1: // 16 bits
+				code = append(code, 0x66, 0x31, 0xD2, 0x66, rex&^8, 0x83, byte(0xC8|d&7), 1, 0x66, rex&^8, 0xF7, byte(0xF0|d&7))
+			default: // 32 or 64 bits
+				code = append(code, 0x31, 0xD2, rex, 0x83, byte(0xC8|d&7), 1, rex, 0xF7, byte(0xF0|d&7))
+			}
+			undefined(defined &^ ArithFlags)
+		case 27: // DIV by memory made non-zero
+			code = append(code, 0x31, 0xD2, 0x49, 0x83, 0x4F, mem[1], 1, 0x49, 0xF7, 0x77, mem[1])
+			undefined(defined &^ ArithFlags)
+		case 28: // CBW/CWDE/CDQE, CWD/CDQ/CQO
+			add(0x40|w, 0x98)
+			add(0x40|w, 0x99)
 		case 25: // CALL to the next instruction, POP; LEA RAX,[RIP+2]; PUSH RAX; RET
 			code = append(code, 0xE8, 0, 0, 0, 0, 0x40|byte(r1>>3), 0x58+byte(r1&7))
 			code = append(code, 0x48, 0x8D, 0x05, 2, 0, 0, 0, 0x50, 0xC3)
@@ -356,8 +374,10 @@ func TestJITUnlinkAcrossPages(t *testing.T) {
 // triple fault naming it).
 func TestJITFaultsInInterpreter(t *testing.T) {
 	for _, code := range [][]byte{
-		{0x48, 0xFF, 0xC3, 0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50, 0xC3}, // inc rbx; mov rax, 1<<63; push rax; ret
-		{0x48, 0xFF, 0xC3, 0x8B, 0x04, 0x25, 0, 0, 0, 0x40, 0xF4},             // inc rbx; mov eax, [0x40000000]; hlt
+		{0x48, 0xFF, 0xC3, 0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50, 0xC3},    // inc rbx; mov rax, 1<<63; push rax; ret
+		{0x48, 0xFF, 0xC3, 0x8B, 0x04, 0x25, 0, 0, 0, 0x40, 0xF4},                // inc rbx; mov eax, [0x40000000]; hlt
+		{0x48, 0xFF, 0xC3, 0x31, 0xD2, 0x31, 0xC9, 0x48, 0xF7, 0xF1, 0xF4},       // inc rbx; xor edx, edx; xor ecx, ecx; div rcx: #DE
+		{0x48, 0xFF, 0xC3, 0xBA, 5, 0, 0, 0, 0xB9, 2, 0, 0, 0, 0xF7, 0xF1, 0xF4}, // inc rbx; mov edx, 5; mov ecx, 2; div ecx: #DE (quotient too large)
 	} {
 		var msgs [2]string
 		for k, jit := range []bool{false, true} {
@@ -374,5 +394,30 @@ func TestJITFaultsInInterpreter(t *testing.T) {
 		if msgs[0] != msgs[1] {
 			t.Fatalf("% x: interpreted %q, native %q", code, msgs[0], msgs[1])
 		}
+	}
+}
+
+// TestJITCodeBufferFull: when the executable buffer fills, every
+// translation is dropped and translation starts again, as often as it
+// takes; the results do not change.
+func TestJITCodeBufferFull(t *testing.T) {
+	// 100 blocks (ADD EAX, i; ADD EBX, EAX; JMP next), then DEC ECX; JNZ back.
+	code := []byte{0xB9, 50, 0, 0, 0} // mov ecx, 50
+	for i := 0; i < 100; i++ {
+		code = append(code, 0x83, 0xC0, byte(i), 0x01, 0xC3, 0xEB, 0x00)
+	}
+	back := uint32(5 - (len(code) + 8)) // dec ecx; jnz rel32
+	code = append(code, 0xFF, 0xC9, 0x0F, 0x85, byte(back), byte(back>>8), byte(back>>16), byte(back>>24), 0xF4)
+	want := runToHalt(t, code, false)
+	c := jitMachine(t, code, true)
+	c.jit.code.mem = c.jit.code.mem[:3000] // room for about ten blocks
+	if r, err := c.Run(1000000); err != nil || r != StopHalt {
+		t.Fatalf("run: %v %v", r, err)
+	}
+	if want.R[EAX] != c.R[EAX] || want.R[EBX] != c.R[EBX] || want.Stats.Instructions != c.Stats.Instructions {
+		t.Fatalf("native: EAX %#x EBX %#x, %d instructions; interpreted: %#x %#x, %d", c.R[EAX], c.R[EBX], c.Stats.Instructions, want.R[EAX], want.R[EBX], want.Stats.Instructions)
+	}
+	if c.Stats.BlocksNative < 200 || c.Stats.NativeInstructions == 0 {
+		t.Fatalf("%d blocks translated, %d instructions native: the buffer did not fill", c.Stats.BlocksNative, c.Stats.NativeInstructions)
 	}
 }
