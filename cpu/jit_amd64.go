@@ -168,6 +168,13 @@ func op8v(size int, op8 byte) []byte {
 	return []byte{op8 + 1}
 }
 
+func b2byte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // movImm64 loads a 64-bit constant into a host register.
 func (a *asm) movImm64(reg int, v uint64) {
 	a.prefix(8, 0, reg)
@@ -234,7 +241,7 @@ func flagUse(in *inst) (reads, writesAll, writes bool) {
 		r := in.sub == aluADC || in.sub == aluSBB
 		return r, true, true
 	case same(fn, testEG), same(fn, testEI), same(fn, testAI), same(fn, opNEG),
-		same(fn, imulGE), same(fn, imulGEI), same(fn, opDIV):
+		same(fn, imulGE), same(fn, imulGEI), same(fn, opDIV), same(fn, opCMPXCHG), same(fn, opXADD):
 		return false, true, true
 	case same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg):
 		return true, false, true
@@ -255,10 +262,17 @@ func flagUse(in *inst) (reads, writesAll, writes bool) {
 
 // supported reports whether the translator handles in.
 func supported(in *inst) bool {
-	if in.lock || in.rep != 0 && !same(in.fn, opNOP) && !same(in.fn, xchgAX) {
+	fn := in.fn
+	// LOCK: one virtual CPU, so the read-modify-write needs no bus lock
+	// (the interpreter does the same); the forms it allows all have a
+	// memory destination, which the translator handles below.
+	if in.lock && !(same(fn, aluEG) || same(fn, aluEI) || same(fn, incE) || same(fn, decE) ||
+		same(fn, opNOT) || same(fn, opNEG) || same(fn, opCMPXCHG) || same(fn, opXADD)) {
 		return false
 	}
-	fn := in.fn
+	if in.rep != 0 && !same(fn, opNOP) && !same(fn, xchgAX) {
+		return false
+	}
 	switch {
 	case same(fn, aluEG), same(fn, aluGE), same(fn, aluEI), same(fn, aluAI),
 		same(fn, testEG), same(fn, testEI), same(fn, testAI),
@@ -285,6 +299,8 @@ func supported(in *inst) bool {
 		return in.size == 8 && canonical(in.imm)
 	case same(fn, opDIV), same(fn, opCBW), same(fn, opCWD):
 		return true
+	case same(fn, opCMPXCHG), same(fn, opXADD):
+		return in.mem // a register destination is written differently by vendors
 	case same(fn, opBSWAP):
 		return in.size != 2
 	}
@@ -967,6 +983,32 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 			j.leave(total, in.imm)
 			return true
 		}
+	case same(fn, opCMPXCHG):
+		// RAX keeps its upper half on success; a failure loads the
+		// destination into AL/AX/EAX (zero-extended)/RAX, as the host does.
+		dst := j.operandE(i, in, in.size, true)
+		j.load(in.size, hCX, guestReg(in.size, in.reg))
+		a.rm(8, []byte{0x8B}, hAX, guestReg(8, EAX))
+		a.rm(sz, []byte{0x0F, 0xB0 | b2byte(sz != 1)}, hCX, dst)
+		a.rm(8, []byte{0x89}, hAX, guestReg(8, EAX))
+	case same(fn, opXADD):
+		dst := j.operandE(i, in, in.size, true)
+		j.load(in.size, hCX, guestReg(in.size, in.reg))
+		a.rm(sz, []byte{0x0F, 0xC0 | b2byte(sz != 1)}, hCX, dst)
+		j.storeReg(in.size, in.reg, hCX)
+	case same(fn, opCMPXCHG):
+		// RAX keeps its upper half on success; a failure loads the
+		// destination into AL/AX/EAX (zero-extended)/RAX, as the host does.
+		dst := j.operandE(i, in, in.size, true)
+		j.load(in.size, hCX, guestReg(in.size, in.reg))
+		a.rm(8, []byte{0x8B}, hAX, guestReg(8, EAX))
+		a.rm(sz, []byte{0x0F, 0xB0 | b2byte(sz != 1)}, hCX, dst)
+		a.rm(8, []byte{0x89}, hAX, guestReg(8, EAX))
+	case same(fn, opXADD):
+		dst := j.operandE(i, in, in.size, true)
+		j.load(in.size, hCX, guestReg(in.size, in.reg))
+		a.rm(sz, []byte{0x0F, 0xC0 | b2byte(sz != 1)}, hCX, dst)
+		j.storeReg(in.size, in.reg, hCX)
 	case same(fn, opBSWAP):
 		a.rm(sz, []byte{0x8B}, hAX, guestReg(8, in.reg))
 		a.prefix(sz, 0, 0)

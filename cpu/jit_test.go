@@ -56,7 +56,7 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			immv = imm[:2]
 		}
 		add := func(b ...byte) { code = append(append(code, pre...), b...) }
-		switch rng.Intn(29) {
+		switch rng.Intn(31) {
 		case 0: // ALU Ev,Gv / Gv,Ev, registers
 			add(rexR, byte(rng.Intn(8)*8+1+2*rng.Intn(2)), modrm)
 		case 1: // ALU with memory, both directions
@@ -198,6 +198,23 @@ func jitCode(rng *rand.Rand, n int) []byte {
 		case 27: // DIV by memory made non-zero
 			code = append(code, 0x31, 0xD2, 0x49, 0x83, 0x4F, mem[1], 1, 0x49, 0xF7, 0x77, mem[1])
 			undefined(defined &^ ArithFlags)
+		case 29: // CMPXCHG and XADD with memory, with and without LOCK
+			lock := []byte{0xF0}[:rng.Intn(2)]
+			op := []byte{0xB0, 0xB1, 0xC0, 0xC1}[rng.Intn(4)]
+			if op&1 == 0 { // byte forms: no 66h
+				code = append(append(append(code, lock...), rexM&^8, 0x0F, op), mem...)
+			} else {
+				code = append(append(append(append(code, pre...), lock...), rexM, 0x0F, op), mem...)
+			}
+		case 30: // LOCKed ADD, SUB, OR, INC, NEG on memory
+			switch rng.Intn(3) {
+			case 0:
+				add(append([]byte{0xF0, rexM, byte([]int{0, 1, 5}[rng.Intn(3)]*8 + 1)}, mem...)...)
+			case 1:
+				add(append([]byte{0xF0, rexM &^ 4, 0xFF, mem[0] &^ 0x38}, mem[1])...)
+			default:
+				add(append([]byte{0xF0, rexM &^ 4, 0xF7, mem[0]&^0x38 | 3<<3}, mem[1])...)
+			}
 		case 28: // CBW/CWDE/CDQE, CWD/CDQ/CQO
 			add(0x40|w, 0x98)
 			add(0x40|w, 0x99)
