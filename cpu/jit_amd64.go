@@ -168,6 +168,21 @@ func op8v(size int, op8 byte) []byte {
 	return []byte{op8 + 1}
 }
 
+// bitTest is the Grp8 digit of a BT, BTS, BTR or BTC handler (0: none).
+func bitTest(fn handler) int {
+	switch {
+	case same(fn, opBT):
+		return 4
+	case same(fn, opBTS):
+		return 5
+	case same(fn, opBTR):
+		return 6
+	case same(fn, opBTC):
+		return 7
+	}
+	return 0
+}
+
 func b2byte(b bool) byte {
 	if b {
 		return 1
@@ -243,7 +258,7 @@ func flagUse(in *inst) (reads, writesAll, writes bool) {
 	case same(fn, testEG), same(fn, testEI), same(fn, testAI), same(fn, opNEG),
 		same(fn, imulGE), same(fn, imulGEI), same(fn, opDIV), same(fn, opCMPXCHG), same(fn, opXADD):
 		return false, true, true
-	case same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg):
+	case same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg), bitTest(fn) != 0:
 		return true, false, true
 	case same(fn, opShift):
 		count := in.imm
@@ -267,7 +282,7 @@ func supported(in *inst) bool {
 	// (the interpreter does the same); the forms it allows all have a
 	// memory destination, which the translator handles below.
 	if in.lock && !(same(fn, aluEG) || same(fn, aluEI) || same(fn, incE) || same(fn, decE) ||
-		same(fn, opNOT) || same(fn, opNEG) || same(fn, opCMPXCHG) || same(fn, opXADD)) {
+		same(fn, opNOT) || same(fn, opNEG) || same(fn, opCMPXCHG) || same(fn, opXADD) || bitTest(fn) > 4) {
 		return false
 	}
 	if in.rep != 0 && !same(fn, opNOP) && !same(fn, xchgAX) {
@@ -301,6 +316,10 @@ func supported(in *inst) bool {
 		return true
 	case same(fn, opCMPXCHG), same(fn, opXADD):
 		return in.mem // a register destination is written differently by vendors
+	case bitTest(fn) != 0:
+		// With a register offset, a memory operand is a bit string that
+		// may reach beyond it (SDM Vol. 2A BT): left to the interpreter.
+		return !in.mem || in.sub == 1
 	case same(fn, opBSWAP):
 		return in.size != 2
 	}
@@ -983,6 +1002,30 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 			j.leave(total, in.imm)
 			return true
 		}
+	case bitTest(fn) != 0:
+		k := bitTest(fn) // the Grp8 digit: 4 BT, 5 BTS, 6 BTR, 7 BTC
+		dst := j.operandE(i, in, in.size, k != 4)
+		if !in.mem {
+			j.load(in.size, hCX, dst)
+			dst = hmem{base: -1}
+		}
+		rmOp := func(op []byte, reg int) {
+			if dst.base < 0 {
+				a.rr(sz, op, reg, hCX)
+			} else {
+				a.rm(sz, op, reg, dst)
+			}
+		}
+		if in.sub == 1 { // Ev, Ib
+			rmOp([]byte{0x0F, 0xBA}, k)
+			a.emit(byte(in.imm))
+		} else { // Ev, Gv (register destination)
+			j.load(in.size, hAX, guestReg(in.size, in.reg))
+			rmOp([]byte{0x0F, 0xA3 | byte(k-4)<<3}, hAX)
+		}
+		if dst.base < 0 && k != 4 {
+			j.storeReg(in.size, in.rm, hCX)
+		}
 	case same(fn, opCMPXCHG):
 		// RAX keeps its upper half on success; a failure loads the
 		// destination into AL/AX/EAX (zero-extended)/RAX, as the host does.
@@ -996,6 +1039,30 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		j.load(in.size, hCX, guestReg(in.size, in.reg))
 		a.rm(sz, []byte{0x0F, 0xC0 | b2byte(sz != 1)}, hCX, dst)
 		j.storeReg(in.size, in.reg, hCX)
+	case bitTest(fn) != 0:
+		k := bitTest(fn) // the Grp8 digit: 4 BT, 5 BTS, 6 BTR, 7 BTC
+		dst := j.operandE(i, in, in.size, k != 4)
+		if !in.mem {
+			j.load(in.size, hCX, dst)
+			dst = hmem{base: -1}
+		}
+		rmOp := func(op []byte, reg int) {
+			if dst.base < 0 {
+				a.rr(sz, op, reg, hCX)
+			} else {
+				a.rm(sz, op, reg, dst)
+			}
+		}
+		if in.sub == 1 { // Ev, Ib
+			rmOp([]byte{0x0F, 0xBA}, k)
+			a.emit(byte(in.imm))
+		} else { // Ev, Gv (register destination)
+			j.load(in.size, hAX, guestReg(in.size, in.reg))
+			rmOp([]byte{0x0F, 0xA3 | byte(k-4)<<3}, hAX)
+		}
+		if dst.base < 0 && k != 4 {
+			j.storeReg(in.size, in.rm, hCX)
+		}
 	case same(fn, opCMPXCHG):
 		// RAX keeps its upper half on success; a failure loads the
 		// destination into AL/AX/EAX (zero-extended)/RAX, as the host does.

@@ -56,7 +56,7 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			immv = imm[:2]
 		}
 		add := func(b ...byte) { code = append(append(code, pre...), b...) }
-		switch rng.Intn(31) {
+		switch rng.Intn(32) {
 		case 0: // ALU Ev,Gv / Gv,Ev, registers
 			add(rexR, byte(rng.Intn(8)*8+1+2*rng.Intn(2)), modrm)
 		case 1: // ALU with memory, both directions
@@ -215,6 +215,21 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			default:
 				add(append([]byte{0xF0, rexM &^ 4, 0xF7, mem[0]&^0x38 | 3<<3}, mem[1])...)
 			}
+		case 31: // BT, BTS, BTR, BTC: registers by register and immediate, memory by immediate (LOCKed too)
+			k := rng.Intn(4)
+			switch rng.Intn(3) {
+			case 0:
+				add(rexR, 0x0F, byte(0xA3+8*k), modrm)
+			case 1:
+				add(rexR&^4, 0x0F, 0xBA, byte(0xC0|(4+k)<<3|r1&7), imm[0])
+			default:
+				lock := []byte{0xF0}[:rng.Intn(2)]
+				if k == 0 {
+					lock = nil
+				}
+				add(append(append(lock, rexM&^4, 0x0F, 0xBA, mem[0]&^0x38|byte(4+k)<<3), mem[1], imm[0])...)
+			}
+			undefined(FlagCF)
 		case 28: // CBW/CWDE/CDQE, CWD/CDQ/CQO
 			add(0x40|w, 0x98)
 			add(0x40|w, 0x99)
