@@ -23,6 +23,11 @@ import (
 // instructions that change flags are used only where the guest instruction
 // defines the same flags; around a TLB probe (which clobbers them) flags
 // that are still needed are saved on the stack or spilled (plan, probe).
+// Memory is reached only through TLB entries, which the MMU fills for RAM
+// pages only and, for writes, never for a page that holds translated code
+// (translate, registerCodePage): native code cannot leave guest RAM nor
+// modify code without the interpreter seeing it. Encodings: SDM Vol. 2A
+// §2.1 (ModRM, SIB, displacement) and §2.2.1 (REX).
 
 //go:noescape
 func jitEnter(entry uintptr, c *CPU) uint64
@@ -340,17 +345,16 @@ func (f *pageFetcher) byteAt(off uint64) (uint8, bool) {
 	return f.ram[f.phys+off&0xFFF], true
 }
 
-// compileBlock translates b (64-bit code, valid) to native code; nil when
-// not even a useful prefix can be translated.
+// compileBlock translates b (valid; 64-bit code, or 32-bit code with a CS
+// base of 0) to native code: the prefix of its instructions that the
+// translator handles, within its first page. It returns nil when that
+// prefix is too short to be worth it.
 func (c *CPU) compileBlock(b *block) *nativeBlock {
-	if c.jit.code == nil {
+	if c.jit.code == nil || uint64(b.phys)|0xFFF >= uint64(len(c.ram)) {
 		return nil
 	}
 	// Decode again without specialization or fusion: the translator reads
 	// the generic operand fields, which those rewrite.
-	if uint64(b.phys)|0xFFF >= uint64(len(c.ram)) {
-		return nil
-	}
 	f := &pageFetcher{ram: c.ram, page: b.eip &^ 0xFFF, phys: uint64(b.phys) &^ 0xFFF}
 	insts := c.jit.insts[:0] // scratch, reused: translation allocates little
 	defer func() { c.jit.insts = insts[:0] }()
