@@ -261,7 +261,8 @@ func flagUse(in *inst) (reads, writesAll, writes bool) {
 		r := in.sub == aluADC || in.sub == aluSBB
 		return r, true, true
 	case same(fn, testEG), same(fn, testEI), same(fn, testAI), same(fn, opNEG),
-		same(fn, imulGE), same(fn, imulGEI), same(fn, opDIV), same(fn, opCMPXCHG), same(fn, opXADD):
+		same(fn, imulGE), same(fn, imulGEI), same(fn, opDIV), same(fn, opCMPXCHG), same(fn, opXADD),
+		same(fn, opMUL), same(fn, opIMUL1):
 		return false, true, true
 	case same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg), bitTest(fn) != 0:
 		return true, false, true
@@ -287,7 +288,7 @@ func supported(in *inst) bool {
 	// (the interpreter does the same); the forms it allows all have a
 	// memory destination, which the translator handles below.
 	if in.lock && !(same(fn, aluEG) || same(fn, aluEI) || same(fn, incE) || same(fn, decE) ||
-		same(fn, opNOT) || same(fn, opNEG) || same(fn, opCMPXCHG) || same(fn, opXADD) || bitTest(fn) > 4) {
+		same(fn, opNOT) || same(fn, opNEG) || same(fn, opCMPXCHG) || same(fn, opXADD) || same(fn, xchgEG) || bitTest(fn) > 4) {
 		return false
 	}
 	if in.rep != 0 && !same(fn, opNOP) && !same(fn, xchgAX) {
@@ -303,8 +304,10 @@ func supported(in *inst) bool {
 		return true
 	case same(fn, opLEA):
 		return in.size != 2
-	case same(fn, xchgAX):
-		return in.reg == EAX
+	case same(fn, xchgAX), same(fn, xchgEG), same(fn, opMUL), same(fn, opIMUL1):
+		return true
+	case same(fn, opLEAVE):
+		return in.size == 8 // 64-bit mode
 	case same(fn, opShift):
 		return in.sub != shRCL && in.sub != shRCR
 	case same(fn, opMOVSXD):
@@ -803,7 +806,53 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 	fn := in.fn
 	sz := int(in.size)
 	switch {
-	case same(fn, opNOP), same(fn, xchgAX):
+	case same(fn, opNOP):
+	case same(fn, xchgAX), same(fn, xchgEG):
+		// XCHG: a memory operand is read, then written (no bus lock: one CPU).
+		var dst hmem
+		if same(fn, xchgAX) {
+			if in.reg == EAX {
+				break // 90: NOP
+			}
+			dst = guestReg(in.size, EAX)
+		} else {
+			dst = j.operandE(i, in, in.size, true)
+		}
+		j.load(in.size, hAX, dst)
+		j.load(in.size, hCX, guestReg(in.size, in.reg))
+		if dst.base == hDX {
+			a.rm(sz, op8v(sz, 0x88), hCX, dst)
+		} else if same(fn, xchgAX) {
+			j.storeReg(in.size, EAX, hCX)
+		} else {
+			j.storeReg(in.size, in.rm, hCX)
+		}
+		j.storeReg(in.size, in.reg, hAX)
+	case same(fn, opMUL), same(fn, opIMUL1):
+		// rDX:rAX (AX for bytes) = rAX × E (SDM Vol. 2B MUL, IMUL).
+		digit := 4
+		if same(fn, opIMUL1) {
+			digit = 5
+		}
+		src := j.operandE(i, in, in.size, false)
+		j.load(in.size, hCX, src)
+		j.load(in.size, hAX, guestReg(in.size, EAX))
+		a.rr(sz, op8v(sz, 0xF6), digit, hCX)
+		if sz == 1 {
+			a.rm(2, []byte{0x89}, hAX, guestReg(2, EAX))
+		} else {
+			j.storeReg(in.size, EAX, hAX)
+			j.storeReg(in.size, EDX, hDX)
+		}
+	case same(fn, opLEAVE):
+		// RSP = RBP, then POP RBP; a miss changes nothing.
+		a.rm(8, []byte{0x8B}, hDX, guestReg(8, EBP))
+		j.probe(i, 8, false)
+		a.rm(8, []byte{0x8B}, hAX, hmem{hDX, 0})
+		a.rm(8, []byte{0x8B}, hCX, guestReg(8, EBP))
+		a.rm(8, []byte{0x8D}, hCX, hmem{hCX, 8})
+		a.rm(8, []byte{0x89}, hCX, guestReg(8, ESP))
+		a.rm(8, []byte{0x89}, hAX, guestReg(8, EBP))
 	case same(fn, aluEG):
 		// op E, G
 		dst := j.operandE(i, in, in.size, in.sub != aluCMP)

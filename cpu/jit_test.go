@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"flag"
 	"fmt"
 	"math/rand"
 	"testing"
@@ -56,7 +57,7 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			immv = imm[:2]
 		}
 		add := func(b ...byte) { code = append(append(code, pre...), b...) }
-		switch rng.Intn(32) {
+		switch rng.Intn(35) {
 		case 0: // ALU Ev,Gv / Gv,Ev, registers
 			add(rexR, byte(rng.Intn(8)*8+1+2*rng.Intn(2)), modrm)
 		case 1: // ALU with memory, both directions
@@ -230,6 +231,24 @@ func jitCode(rng *rand.Rand, n int) []byte {
 				add(append(append(lock, rexM&^4, 0x0F, 0xBA, mem[0]&^0x38|byte(4+k)<<3), mem[1], imm[0])...)
 			}
 			undefined(FlagCF)
+		case 32: // XCHG registers, memory, with rAX (90+r)
+			add(rexR, 0x87, modrm)
+			add(append([]byte{rexM, byte(0x86 + rng.Intn(2))}, mem...)...)
+			add(0x40|w|byte(r1>>3), 0x90+byte(r1&7))
+		case 33: // MUL and one-operand IMUL by a register or memory, all sizes
+			op := byte(0xF7)
+			if rng.Intn(4) == 0 {
+				op, pre = 0xF6, nil
+			}
+			digit := byte(4 + rng.Intn(2))
+			if rng.Intn(2) == 0 {
+				add(rexR&^4, op, 0xC0|digit<<3|byte(r1&7))
+			} else {
+				add(append([]byte{rexM &^ 4, op, mem[0]&^0x38 | digit<<3}, mem[1])...)
+			}
+			undefined(FlagCF | FlagOF)
+		case 34: // PUSH RBP; MOV RBP, RSP; PUSH r; LEAVE
+			code = append(code, 0x55, 0x48, 0x89, 0xE5, 0x40|byte(r1>>3), 0x50+byte(r1&7), 0xC9)
 		case 28: // CBW/CWDE/CDQE, CWD/CDQ/CQO
 			add(0x40|w, 0x98)
 			add(0x40|w, 0x99)
@@ -245,14 +264,19 @@ func jitCode(rng *rand.Rand, n int) []byte {
 	return append(code, 0x9C, 0x58, 0xF4)
 }
 
+var (
+	jitRounds = flag.Int("jit.rounds", 500, "random programs TestJITMatchesInterpreter runs")
+	jitSeed   = flag.Int64("jit.seed", 5, "their seed")
+)
+
 // TestJITMatchesInterpreter runs random code translated to native code
 // at its first execution and interpreted, and compares the state and the
 // memory.
 func TestJITMatchesInterpreter(t *testing.T) {
-	rng := rand.New(rand.NewSource(5))
+	rng := rand.New(rand.NewSource(*jitSeed))
 	var native, total uint64
 	defer func() { t.Logf("%d of %d instructions ran native", native, total) }()
-	for round := 0; round < 500; round++ {
+	for round := 0; round < *jitRounds; round++ {
 		code := jitCode(rng, 30)
 		var regs [16]uint64
 		for i := range regs {
