@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -476,4 +477,35 @@ func TestJITCodeBufferFull(t *testing.T) {
 	if c.Stats.BlocksNative < 200 || c.Stats.NativeInstructions == 0 {
 		t.Fatalf("%d blocks translated, %d instructions native: the buffer did not fill", c.Stats.BlocksNative, c.Stats.NativeInstructions)
 	}
+}
+
+// TestJITWithGC: while native code runs linked blocks for a long slice,
+// the collector runs in another goroutine; its preemption signals land in
+// native code, which the runtime cannot preempt, and it waits for the slice.
+func TestJITWithGC(t *testing.T) {
+	code := []byte{
+		0x48, 0xFF, 0xC0, // inc rax
+		0x48, 0x01, 0xC3, // add rbx, rax
+		0xEB, 0xF8, // jmp back
+	}
+	c := jitMachine(t, code, true)
+	done := make(chan struct{})
+	gcs := 0
+	go func() {
+		defer close(done)
+		for range 20 {
+			runtime.GC()
+			gcs++
+		}
+	}()
+	for range 20 {
+		if r, err := c.Run(2_000_000); err != nil || r != StopLimit {
+			t.Fatalf("run: %v %v", r, err)
+		}
+	}
+	<-done
+	if c.R[EAX] < 13_000_000 || c.Stats.NativeInstructions < 39_000_000 {
+		t.Fatalf("RAX %d, %d instructions native", c.R[EAX], c.Stats.NativeInstructions)
+	}
+	t.Logf("%d collections during %d native instructions", gcs, c.Stats.NativeInstructions)
 }
