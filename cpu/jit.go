@@ -68,7 +68,7 @@ type nativeBlock struct {
 	// exits are the block's ends, which linkNative patches to jump to
 	// their successor; incoming are the jumps patched to this block.
 	exits    []chainExit
-	incoming []uintptr
+	incoming []*chainExit
 }
 
 // chainExit is an end of a block's native code: a jump at site to patch
@@ -182,7 +182,7 @@ func (c *CPU) linkNative(prev, b *block) {
 		if e.target == b.eip && !e.linked {
 			e.linked = true
 			c.jit.code.patchJump(e.site, b.native.entry)
-			b.native.incoming = append(b.native.incoming, e.site)
+			b.native.incoming = append(b.native.incoming, e)
 		}
 	}
 }
@@ -193,8 +193,9 @@ func (c *CPU) unlinkNative(b *block) {
 	if e := &c.jit.jumps[jumpSlot(uint64(b.phys))]; e.entry == b.native.entry {
 		*e = jumpCacheEntry{}
 	}
-	for _, site := range b.native.incoming {
-		c.jit.code.patchJump(site, site+4) // the return after the jump
+	for _, e := range b.native.incoming {
+		c.jit.code.patchJump(e.site, e.site+4) // on to the lookup after the jump
+		e.linked = false                       // the successor translated again may be linked
 	}
 	b.native.incoming = nil
 }
