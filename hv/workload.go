@@ -64,15 +64,21 @@ import (
 type Mode string
 
 const (
-	ModeFull    Mode = "full"     // gemu: translator + interpreter, the hypervisor hidden
-	ModePV      Mode = "pv"       // gemu: the same engine with KVM's paravirtual interface (Config.Paravirt)
-	ModeHW      Mode = "hw"       // gemu on the host CPU through /dev/kvm (no engine yet)
-	ModeQEMUTCG Mode = "qemu-tcg" // QEMU, -accel tcg
-	ModeQEMUKVM Mode = "qemu-kvm" // QEMU, -accel kvm
+	ModeFull    Mode = "full"        // gemu: translator + interpreter, the hypervisor hidden
+	ModeInterp  Mode = "full-interp" // full with every block interpreted (Config.NoJIT), as QEMU's TCI
+	ModePV      Mode = "pv"          // gemu: the same engine with KVM's paravirtual interface (Config.Paravirt)
+	ModeHW      Mode = "hw"          // gemu on the host CPU through /dev/kvm (no engine yet)
+	ModeQEMUTCG Mode = "qemu-tcg"    // QEMU, -accel tcg
+	ModeQEMUKVM Mode = "qemu-kvm"    // QEMU, -accel kvm
 )
 
-// Modes are all the modes, in the order gemu bench shows them.
-var Modes = []Mode{ModeFull, ModePV, ModeHW, ModeQEMUTCG, ModeQEMUKVM}
+// Modes are all the modes, in the order gemu bench shows them;
+// DefaultModes are those it compares unless told otherwise (the
+// interpreter alone is there to measure what native code gives).
+var (
+	Modes        = []Mode{ModeFull, ModeInterp, ModePV, ModeHW, ModeQEMUTCG, ModeQEMUKVM}
+	DefaultModes = []Mode{ModeFull, ModePV, ModeHW, ModeQEMUTCG, ModeQEMUKVM}
+)
 
 // IsQEMU says whether the mode runs QEMU rather than gemu.
 func (m Mode) IsQEMU() bool { return m == ModeQEMUTCG || m == ModeQEMUKVM }
@@ -81,7 +87,7 @@ func (m Mode) IsQEMU() bool { return m == ModeQEMUTCG || m == ModeQEMUKVM }
 // that says why not.
 func (m Mode) Available() error {
 	switch m {
-	case ModeFull, ModePV:
+	case ModeFull, ModeInterp, ModePV:
 		return nil
 	case ModeHW:
 		if err := kvmUsable(); err != nil {
@@ -105,6 +111,7 @@ func (m Mode) Available() error {
 // it exists.
 func (m Mode) configure(cfg *Config) {
 	cfg.Paravirt = m == ModePV
+	cfg.NoJIT = m == ModeInterp
 }
 
 // kvmUsable returns nil if /dev/kvm opens for reading and writing.

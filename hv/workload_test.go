@@ -2,6 +2,7 @@ package hv_test
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,13 @@ func TestWorkloadIntloop(t *testing.T) {
 	// 10^6 iterations of 11 instructions, and the start-up.
 	require.InDelta(t, 11e6, ms["instructions"].Value, 1e5)
 	require.Equal(t, +1, ms["guest MIPS"].Better)
+	// full-interp runs the same instructions, none of them native.
+	interp := runWorkload(t, "intloop", hv.ModeInterp)
+	require.InDelta(t, ms["instructions"].Value, interp["instructions"].Value, 1e5)
+	require.Zero(t, interp["native instructions"].Value)
+	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+		require.Greater(t, ms["native instructions"].Value, 10e6, "the loop runs native in full mode")
+	}
 }
 
 // TestWorkloadDisk runs the disk workload in full mode: four phases, each

@@ -45,11 +45,11 @@ func newBenchFlags(out io.Writer) *benchFlags {
 	f.SetOutput(out)
 	f.timeout.d = hv.DefaultWorkloadTimeout
 	f.IntVar(&f.runs, "runs", 3, "`N` runs of each workload under each mode")
-	modes := make([]string, len(hv.Modes))
-	for i, m := range hv.Modes {
+	modes := make([]string, len(hv.DefaultModes))
+	for i, m := range hv.DefaultModes {
 		modes[i] = string(m)
 	}
-	f.StringVar(&f.modes, "modes", strings.Join(modes, ","), "comma-separated `list` of the modes to compare; the first is the base of the ratios")
+	f.StringVar(&f.modes, "modes", strings.Join(modes, ","), "comma-separated `list` of the modes to compare (also full-interp: full mode interpreted only); the first is the base of the ratios")
 	f.StringVar(&f.json, "json", "", "write every run and the medians as JSON to `FILE`")
 	f.StringVar(&f.svg, "svg", "", "write a bar chart of the medians as SVG to `FILE`")
 	f.IntVar(&f.intloop, "intloop-iterations", hv.DefaultIntloopIterations, "intloop: `N` iterations of the loop (11 instructions each) under gemu")

@@ -313,7 +313,7 @@ func skipLines(rep *benchReport) []string {
 
 // modeColors are the bar colours of the modes, in hv.Modes order.
 var modeColors = map[string]string{
-	"full": "#4e79a7", "pv": "#59a14f", "hw": "#edc948", "qemu-tcg": "#e15759", "qemu-kvm": "#b07aa1",
+	"full": "#4e79a7", "full-interp": "#9c755f", "pv": "#59a14f", "hw": "#edc948", "qemu-tcg": "#e15759", "qemu-kvm": "#b07aa1",
 }
 
 // writeSVG draws the figures (not the counters) as horizontal bar charts:
