@@ -715,7 +715,18 @@ func (j *jitc) operandE(i int, in *inst, size uint8, write bool) hmem {
 	return hmem{hDX, 0}
 }
 
-// storeResult writes host register reg (holding a result of the operand
+// storeAccumulator stores a multiply's or divide's result from the host's
+// AX (bytes: AH:AL) or rDX:rAX to the guest's.
+func (j *jitc) storeAccumulator(size uint8) {
+	if size == 1 {
+		j.a.rm(2, []byte{0x89}, hAX, guestReg(2, EAX))
+		return
+	}
+	j.storeReg(size, EAX, hAX)
+	j.storeReg(size, EDX, hDX)
+}
+
+// storeReg writes host register reg (holding a result of the operand
 // size) to a guest register: a 32-bit result is zero-extended (SDM Vol. 1
 // §3.4.1.1), narrower ones keep the other bits.
 func (j *jitc) storeReg(size uint8, r uint8, reg int) {
@@ -838,12 +849,7 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		j.load(in.size, hCX, src)
 		j.load(in.size, hAX, guestReg(in.size, EAX))
 		a.rr(sz, op8v(sz, 0xF6), digit, hCX)
-		if sz == 1 {
-			a.rm(2, []byte{0x89}, hAX, guestReg(2, EAX))
-		} else {
-			j.storeReg(in.size, EAX, hAX)
-			j.storeReg(in.size, EDX, hDX)
-		}
+		j.storeAccumulator(in.size)
 	case same(fn, opLEAVE):
 		// RSP = RBP, then POP RBP; a miss changes nothing.
 		a.rm(8, []byte{0x8B}, hDX, guestReg(8, EBP))
@@ -1092,43 +1098,6 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		j.load(in.size, hCX, guestReg(in.size, in.reg))
 		a.rm(sz, []byte{0x0F, 0xC0 | b2byte(sz != 1)}, hCX, dst)
 		j.storeReg(in.size, in.reg, hCX)
-	case bitTest(fn) != 0:
-		k := bitTest(fn) // the Grp8 digit: 4 BT, 5 BTS, 6 BTR, 7 BTC
-		dst := j.operandE(i, in, in.size, k != 4)
-		if !in.mem {
-			j.load(in.size, hCX, dst)
-			dst = hmem{base: -1}
-		}
-		rmOp := func(op []byte, reg int) {
-			if dst.base < 0 {
-				a.rr(sz, op, reg, hCX)
-			} else {
-				a.rm(sz, op, reg, dst)
-			}
-		}
-		if in.sub == 1 { // Ev, Ib
-			rmOp([]byte{0x0F, 0xBA}, k)
-			a.emit(byte(in.imm))
-		} else { // Ev, Gv (register destination)
-			j.load(in.size, hAX, guestReg(in.size, in.reg))
-			rmOp([]byte{0x0F, 0xA3 | byte(k-4)<<3}, hAX)
-		}
-		if dst.base < 0 && k != 4 {
-			j.storeReg(in.size, in.rm, hCX)
-		}
-	case same(fn, opCMPXCHG):
-		// RAX keeps its upper half on success; a failure loads the
-		// destination into AL/AX/EAX (zero-extended)/RAX, as the host does.
-		dst := j.operandE(i, in, in.size, true)
-		j.load(in.size, hCX, guestReg(in.size, in.reg))
-		a.rm(8, []byte{0x8B}, hAX, guestReg(8, EAX))
-		a.rm(sz, []byte{0x0F, 0xB0 | b2byte(sz != 1)}, hCX, dst)
-		a.rm(8, []byte{0x89}, hAX, guestReg(8, EAX))
-	case same(fn, opXADD):
-		dst := j.operandE(i, in, in.size, true)
-		j.load(in.size, hCX, guestReg(in.size, in.reg))
-		a.rm(sz, []byte{0x0F, 0xC0 | b2byte(sz != 1)}, hCX, dst)
-		j.storeReg(in.size, in.reg, hCX)
 	case same(fn, opBSWAP):
 		a.rm(sz, []byte{0x8B}, hAX, guestReg(8, in.reg))
 		a.prefix(sz, 0, 0)
@@ -1169,14 +1138,8 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		j.exitIf(0x4, i)                         // jz
 		a.rr(max(sz, 4), []byte{0x3B}, hDX, hCX) // cmp edx, ecx: the high half against the divisor
 		j.exitIf(0x3, i)                         // jae
-		if sz == 1 {
-			a.rr(1, []byte{0xF6}, 6, hCX) // div cl
-			a.rm(2, []byte{0x89}, hAX, guestReg(2, EAX))
-		} else {
-			a.rr(sz, []byte{0xF7}, 6, hCX) // div cx/ecx/rcx
-			j.storeReg(in.size, EAX, hAX)
-			j.storeReg(in.size, EDX, hDX)
-		}
+		a.rr(sz, op8v(sz, 0xF6), 6, hCX)         // div cl/cx/ecx/rcx
+		j.storeAccumulator(in.size)
 	case same(fn, popReg):
 		a.rm(8, []byte{0x8B}, hDX, guestReg(8, ESP))
 		j.probe(i, 8, false)

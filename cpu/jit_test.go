@@ -363,15 +363,18 @@ func TestJITSelfModifyingCode(t *testing.T) {
 	}
 }
 
+// countingLoop is an endless loop of one block: inc rax; add rbx, rax.
+var countingLoop = []byte{
+	0x48, 0xFF, 0xC0, // inc rax
+	0x48, 0x01, 0xC3, // add rbx, rax
+	0xEB, 0xF8, // jmp back
+}
+
 // TestJITBudget: native code linked in a loop stops where the interpreter
 // does when the instruction budget runs out (Run's limit, the machine's
 // slices), and resumes from there.
 func TestJITBudget(t *testing.T) {
-	code := []byte{
-		0x48, 0xFF, 0xC0, // inc rax
-		0x48, 0x01, 0xC3, // add rbx, rax
-		0xEB, 0xF8, // jmp back
-	}
+	code := countingLoop
 	var states [2][]State
 	for k, jit := range []bool{false, true} {
 		c, _ := longMachine(t, code)
@@ -483,11 +486,7 @@ func TestJITCodeBufferFull(t *testing.T) {
 // the collector runs in another goroutine; its preemption signals land in
 // native code, which the runtime cannot preempt, and it waits for the slice.
 func TestJITWithGC(t *testing.T) {
-	code := []byte{
-		0x48, 0xFF, 0xC0, // inc rax
-		0x48, 0x01, 0xC3, // add rbx, rax
-		0xEB, 0xF8, // jmp back
-	}
+	code := countingLoop
 	c := jitMachine(t, code, true)
 	done := make(chan struct{})
 	gcs := 0
