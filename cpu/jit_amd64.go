@@ -261,7 +261,7 @@ func flagUse(in *inst) (reads, writesAll, writes bool) {
 		r := in.sub == aluADC || in.sub == aluSBB
 		return r, true, true
 	case same(fn, testEG), same(fn, testEI), same(fn, testAI), same(fn, opNEG),
-		same(fn, imulGE), same(fn, imulGEI), same(fn, opDIV), same(fn, opCMPXCHG), same(fn, opXADD),
+		same(fn, imulGE), same(fn, imulGEI), same(fn, opDIV), same(fn, opIDIV), same(fn, opCMPXCHG), same(fn, opXADD),
 		same(fn, opMUL), same(fn, opIMUL1):
 		return false, true, true
 	case same(fn, incE), same(fn, decE), same(fn, incReg), same(fn, decReg), bitTest(fn) != 0:
@@ -320,7 +320,7 @@ func supported(in *inst) bool {
 		return in.size == 8 // 64-bit mode
 	case same(fn, opCALLrel):
 		return in.size == 8 && canonical(in.imm)
-	case same(fn, opDIV), same(fn, opCBW), same(fn, opCWD):
+	case same(fn, opDIV), same(fn, opIDIV), same(fn, opCBW), same(fn, opCWD):
 		return true
 	case same(fn, opCMPXCHG), same(fn, opXADD):
 		return in.mem // a register destination is written differently by vendors
@@ -1118,14 +1118,18 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 		a.prefix(sz, 0, 0)
 		a.emit(0x99) // cwd, cdq, cqo: no flags
 		j.storeReg(in.size, EDX, hDX)
-	case same(fn, opDIV):
+	case same(fn, opDIV), same(fn, opIDIV):
 		// The interpreter raises #DE: for a zero divisor or a quotient
-		// too large (SDM Vol. 2A DIV), the code leaves before dividing.
+		// too large (SDM Vol. 2A DIV, IDIV), the code leaves before
+		// dividing. IDIV leaves too for a divisor of −1 or a dividend
+		// wider than its low half (rare): the host's IDIV cannot fault.
+		signed := same(fn, opIDIV)
 		src := j.operandE(i, in, in.size, false)
 		j.load(in.size, hCX, src)
 		j.protectFlags(i)
-		switch sz {
-		case 1:
+		wide := max(sz, 4)
+		switch {
+		case sz == 1:
 			j.load(2, hAX, guestReg(2, EAX))
 			a.rr(4, []byte{0x8B}, hDX, hAX) // mov edx, eax
 			a.rr(4, []byte{0xC1}, 5, hDX)   // shr edx, 8: AH
@@ -1134,11 +1138,39 @@ func (j *jitc) emitInst(i int, in *inst, total int) bool {
 			j.load(in.size, hAX, guestReg(in.size, EAX))
 			j.load(in.size, hDX, guestReg(in.size, EDX))
 		}
-		a.rr(max(sz, 4), []byte{0x85}, hCX, hCX) // test ecx, ecx (rcx)
-		j.exitIf(0x4, i)                         // jz
-		a.rr(max(sz, 4), []byte{0x3B}, hDX, hCX) // cmp edx, ecx: the high half against the divisor
-		j.exitIf(0x3, i)                         // jae
-		a.rr(sz, op8v(sz, 0xF6), 6, hCX)         // div cl/cx/ecx/rcx
+		a.rr(wide, []byte{0x85}, hCX, hCX) // test ecx, ecx (rcx)
+		j.exitIf(0x4, i)                   // jz
+		if !signed {
+			a.rr(wide, []byte{0x3B}, hDX, hCX) // cmp edx, ecx: the high half against the divisor
+			j.exitIf(0x3, i)                   // jae
+			a.rr(sz, op8v(sz, 0xF6), 6, hCX)   // div cl/cx/ecx/rcx
+		} else {
+			cmpImm8 := byte(0x83) // cmp cx/ecx/rcx, −1 (sign-extended imm8)
+			if sz == 1 {
+				cmpImm8 = 0x80 // cmp cl, −1
+			}
+			a.rr(sz, []byte{cmpImm8}, 7, hCX)
+			a.emit(0xFF)
+			j.exitIf(0x4, i) // je
+			// The high half must be the sign of the low half.
+			switch sz {
+			case 1:
+				a.rr(4, []byte{0x0F, 0xBE}, hSI, hAX) // movsx esi, al
+				a.rr(2, []byte{0x3B}, hSI, hAX)       // cmp si, ax
+			case 2:
+				a.rr(4, []byte{0x0F, 0xBF}, hSI, hAX) // movsx esi, ax
+				a.rr(4, []byte{0xC1}, 7, hSI)         // sar esi, 16
+				a.emit(16)
+				a.rr(2, []byte{0x3B}, hSI, hDX) // cmp si, dx
+			default:
+				a.rr(sz, []byte{0x8B}, hSI, hAX) // mov esi/rsi, eax/rax
+				a.rr(sz, []byte{0xC1}, 7, hSI)   // sar, size*8-1
+				a.emit(byte(sz*8 - 1))
+				a.rr(sz, []byte{0x3B}, hSI, hDX) // cmp with the high half
+			}
+			j.exitIf(0x5, i)                 // jne
+			a.rr(sz, op8v(sz, 0xF6), 7, hCX) // idiv
+		}
 		j.storeAccumulator(in.size)
 	case same(fn, popReg):
 		a.rm(8, []byte{0x8B}, hDX, guestReg(8, ESP))

@@ -58,7 +58,7 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			immv = imm[:2]
 		}
 		add := func(b ...byte) { code = append(append(code, pre...), b...) }
-		switch rng.Intn(35) {
+		switch rng.Intn(36) {
 		case 0: // ALU Ev,Gv / Gv,Ev, registers
 			add(rexR, byte(rng.Intn(8)*8+1+2*rng.Intn(2)), modrm)
 		case 1: // ALU with memory, both directions
@@ -250,6 +250,26 @@ func jitCode(rng *rand.Rand, n int) []byte {
 			undefined(FlagCF | FlagOF)
 		case 34: // PUSH RBP; MOV RBP, RSP; PUSH r; LEAVE
 			code = append(code, 0x55, 0x48, 0x89, 0xE5, 0x40|byte(r1>>3), 0x50+byte(r1&7), 0xC9)
+		case 35: // IDIV after CBW/CWD/CDQ/CQO (the dividend fits its low half), by a register or memory
+			d := []int{1, 3, 5, 6, 7, 9, 12}[rng.Intn(7)]
+			rex := byte(0x40) | w | byte(d>>3)
+			// The divisor is made 1–127: with the dividend within its low
+			// half, no quotient overflows.
+			switch rng.Intn(3) {
+			case 0: // bytes: AX = AL sign-extended; CL & 0x7F | 1
+				code = append(code, 0x66, 0x98, 0x80, 0xE1, 0x7F, 0x80, 0xC9, 1, 0xF6, 0xF9)
+			case 1: // 16, 32 or 64 bits by a register
+				add(0x40|w, 0x99)
+				add(rex, 0x83, byte(0xE0|d&7), 0x7F)
+				add(rex, 0x83, byte(0xC8|d&7), 1)
+				add(rex, 0xF7, byte(0xF8|d&7))
+			default: // by memory
+				add(0x40|w, 0x99)
+				add(append([]byte{rexM &^ 4, 0x83, mem[0]&^0x38 | 4<<3}, mem[1], 0x7F)...)
+				add(append([]byte{rexM &^ 4, 0x83, mem[0]&^0x38 | 1<<3}, mem[1], 1)...)
+				add(append([]byte{rexM &^ 4, 0xF7, mem[0]&^0x38 | 7<<3}, mem[1])...)
+			}
+			undefined(defined &^ ArithFlags)
 		case 28: // CBW/CWDE/CDQE, CWD/CDQ/CQO
 			add(0x40|w, 0x98)
 			add(0x40|w, 0x99)
@@ -434,10 +454,12 @@ func TestJITUnlinkAcrossPages(t *testing.T) {
 // triple fault naming it).
 func TestJITFaultsInInterpreter(t *testing.T) {
 	for _, code := range [][]byte{
-		{0x48, 0xFF, 0xC3, 0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50, 0xC3},    // inc rbx; mov rax, 1<<63; push rax; ret
-		{0x48, 0xFF, 0xC3, 0x8B, 0x04, 0x25, 0, 0, 0, 0x40, 0xF4},                // inc rbx; mov eax, [0x40000000]; hlt
-		{0x48, 0xFF, 0xC3, 0x31, 0xD2, 0x31, 0xC9, 0x48, 0xF7, 0xF1, 0xF4},       // inc rbx; xor edx, edx; xor ecx, ecx; div rcx: #DE
-		{0x48, 0xFF, 0xC3, 0xBA, 5, 0, 0, 0, 0xB9, 2, 0, 0, 0, 0xF7, 0xF1, 0xF4}, // inc rbx; mov edx, 5; mov ecx, 2; div ecx: #DE (quotient too large)
+		{0x48, 0xFF, 0xC3, 0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50, 0xC3},             // inc rbx; mov rax, 1<<63; push rax; ret
+		{0x48, 0xFF, 0xC3, 0x8B, 0x04, 0x25, 0, 0, 0, 0x40, 0xF4},                         // inc rbx; mov eax, [0x40000000]; hlt
+		{0x48, 0xFF, 0xC3, 0x31, 0xD2, 0x31, 0xC9, 0x48, 0xF7, 0xF1, 0xF4},                // inc rbx; xor edx, edx; xor ecx, ecx; div rcx: #DE
+		{0x48, 0xFF, 0xC3, 0xBA, 5, 0, 0, 0, 0xB9, 2, 0, 0, 0, 0xF7, 0xF1, 0xF4},          // inc rbx; mov edx, 5; mov ecx, 2; div ecx: #DE (quotient too large)
+		{0x48, 0xFF, 0xC3, 0x48, 0x99, 0x31, 0xC9, 0x48, 0xF7, 0xF9, 0xF4},                // inc rbx; cqo; xor ecx, ecx; idiv rcx: #DE
+		{0x48, 0xFF, 0xC3, 0xB8, 0, 0, 0, 0x80, 0x99, 0x83, 0xC9, 0xFF, 0xF7, 0xF9, 0xF4}, // inc rbx; mov eax, 1<<31; cdq; or ecx, -1; idiv ecx: #DE (−2^31 / −1)
 	} {
 		var msgs [2]string
 		for k, jit := range []bool{false, true} {
