@@ -30,9 +30,3 @@ func instIndex(list []inst, in *inst) int {
 
 // tlbAddr is the address of a TLB table, for native code (jit.go).
 func tlbAddr(t *[mmu.TLBSize]mmu.TLBEntry) uintptr { return uintptr(unsafe.Pointer(t)) }
-
-// ramAddr is the host address of guest RAM, for native code.
-func ramAddr(ram []byte) uintptr { return uintptr(unsafe.Pointer(&ram[0])) }
-
-// jumpCacheAddr is the address of the jump cache, for native code.
-func jumpCacheAddr(t *[jumpCacheSize]jumpCacheEntry) uintptr { return uintptr(unsafe.Pointer(t)) }

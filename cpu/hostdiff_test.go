@@ -572,7 +572,11 @@ func testHostDiff(t *testing.T, mode hdModeT, jit bool) {
 		}
 		h.box.c.jit.threshold = 1
 		defer func() {
-			t.Logf("%d of %d instructions ran native", h.box.c.Stats.NativeInstructions, h.box.c.Stats.Instructions)
+			st := h.box.c.Stats
+			t.Logf("%d of %d instructions ran native", st.NativeInstructions, st.Instructions)
+			if st.NativeInstructions == 0 {
+				t.Error("no instruction ran native: the cases did not test the translator")
+			}
 		}()
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "hostdiff", "*.txt"))

@@ -16,15 +16,13 @@ const jitThreshold = 32
 // jitState is what native code reads and writes besides the registers
 // and counters: CPU.jit, at a fixed offset.
 type jitState struct {
-	ram     uintptr // &Memory.RAM[0]
 	tlbRead uintptr // &tlb.Read[user], the half for the current CPL
 	tlbWrit uintptr // &tlb.Write[user]
 	tlbExec uintptr // &tlb.Exec[user]
-	// jumpCache (the address of jumps) finds a native block by its
-	// physical address, mode and EIP, for the ends whose successor is not
-	// linked: returns, and jumps to other pages.
-	jumpCache uintptr
-	jumps     *[jumpCacheSize]jumpCacheEntry
+	// jumps finds a native block by its physical address, mode and EIP,
+	// for the ends whose successor is not linked: returns, and jumps to
+	// other pages. Native code reads the pointer as the table's address.
+	jumps *[jumpCacheSize]jumpCacheEntry
 	// flags holds the guest's arithmetic flags whenever native code is
 	// between blocks (or left): in from execNative, out when it returns.
 	flags uint64
@@ -93,12 +91,8 @@ func (c *CPU) EnableJIT(on bool) bool {
 		c.jit.code = newCodeBuffer()
 	}
 	c.jit.on = on && c.jit.code != nil && len(c.ram) > 0
-	if c.jit.on {
-		c.jit.ram = ramAddr(c.ram)
-		if c.jit.jumps == nil {
-			c.jit.jumps = new([jumpCacheSize]jumpCacheEntry)
-			c.jit.jumpCache = jumpCacheAddr(c.jit.jumps)
-		}
+	if c.jit.on && c.jit.jumps == nil {
+		c.jit.jumps = new([jumpCacheSize]jumpCacheEntry)
 	}
 	c.jit.threshold = jitThreshold
 	c.FlushTranslations()

@@ -37,7 +37,7 @@ var (
 	offR     = int32(unsafe.Offsetof(CPU{}.R))
 	offEIP   = int32(unsafe.Offsetof(CPU{}.EIP))
 	offJIT   = int32(unsafe.Offsetof(CPU{}.jit))
-	offRAM   = offJIT + int32(unsafe.Offsetof(jitState{}.ram))
+	offRAM   = int32(unsafe.Offsetof(CPU{}.ram)) // a slice: its first word is &RAM[0]
 	offTLBR  = offJIT + int32(unsafe.Offsetof(jitState{}.tlbRead))
 	offTLBW  = offJIT + int32(unsafe.Offsetof(jitState{}.tlbWrit))
 	offFlags = offJIT + int32(unsafe.Offsetof(jitState{}.flags))
@@ -47,7 +47,7 @@ var (
 	offNatv  = int32(unsafe.Offsetof(CPU{}.Stats) + unsafe.Offsetof(Stats{}.NativeInstructions))
 	offHits  = int32(unsafe.Offsetof(CPU{}.tlb) + unsafe.Offsetof(mmu.TLB{}.Hits))
 	offTLBX  = offJIT + int32(unsafe.Offsetof(jitState{}.tlbExec))
-	offJC    = offJIT + int32(unsafe.Offsetof(jitState{}.jumpCache))
+	offJC    = offJIT + int32(unsafe.Offsetof(jitState{}.jumps))
 )
 
 // codeBuffer is executable memory filled from the start; it is emptied
@@ -541,7 +541,7 @@ func (j *jitc) dispatch(total int) {
 		a.u32(jumpCacheSize - 1)
 		a.rr(8, []byte{0xC1}, 4, hSI) // shl rsi, 5
 		a.emit(5)
-		a.rm(8, []byte{0x03}, hSI, hmem{hBX, offJC}) // add rsi, [jumpCache]
+		a.rm(8, []byte{0x03}, hSI, hmem{hBX, offJC}) // add rsi, [jumps]
 		a.movImm64(hCX, uint64(j.mode)<<48)
 		a.rr(8, []byte{0x0B}, hCX, hDX)          // or rcx, rdx
 		a.rm(8, []byte{0x3B}, hCX, hmem{hSI, 0}) // cmp rcx, [rsi]

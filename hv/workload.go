@@ -315,6 +315,16 @@ func (b *Bench) vmlinux() (string, error) {
 	})
 }
 
+// pvhFiles returns the PVH vmlinux and an initramfs with the given
+// kernel modules: what the Linux workloads with devices boot.
+func (b *Bench) pvhFiles(modules ...string) (kernel, initrd string, err error) {
+	if kernel, err = b.vmlinux(); err != nil {
+		return "", "", err
+	}
+	initrd, err = b.initramfs(modules...)
+	return kernel, initrd, err
+}
+
 // initramfs makes a busybox initramfs whose /init (initramfs.DefaultInit)
 // loads the given modules of the installed kernel, then runs gemu.cmd or
 // a shell.

@@ -129,15 +129,11 @@ func (b *Bench) bootToPrompt(mode Mode, g *guest) ([]Metric, error) {
 // modules, as a distribution's initramfs would hold; /init waits for the
 // disk (gemu.root) before the prompt.
 func (b *Bench) linuxBootDisk(mode Mode) ([]Metric, error) {
-	kernel, err := b.vmlinux()
-	if err != nil {
-		return nil, err
-	}
 	iface, dev := DriveIDE, "sda"
 	if mode == ModePV || mode == ModeQEMUKVM {
 		iface, dev = DriveVirtio, "vda"
 	}
-	initrd, err := b.initramfs(DriveModules(iface)...)
+	kernel, initrd, err := b.pvhFiles(DriveModules(iface)...)
 	if err != nil {
 		return nil, err
 	}
@@ -171,11 +167,7 @@ var diskKinds = []struct{ name, iface, dev string }{
 // (oflag=direct, iflag=direct: no guest page cache), each phase between
 // two markers.
 func (b *Bench) disk(mode Mode) ([]Metric, error) {
-	kernel, err := b.vmlinux()
-	if err != nil {
-		return nil, err
-	}
-	initrd, err := b.initramfs(append(DriveModules(DriveVirtio), DriveModules(DriveIDE)...)...)
+	kernel, initrd, err := b.pvhFiles(append(DriveModules(DriveVirtio), DriveModules(DriveIDE)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -261,11 +253,7 @@ var netLinks = []struct {
 // which makes the sender's nc quit early. Under gemu the counters are the
 // sender's.
 func (b *Bench) net(mode Mode) ([]Metric, error) {
-	kernel, err := b.vmlinux()
-	if err != nil {
-		return nil, err
-	}
-	initrd, err := b.initramfs("virtio_pci", "virtio_net", "ne2k-pci")
+	kernel, initrd, err := b.pvhFiles("virtio_pci", "virtio_net", "ne2k-pci")
 	if err != nil {
 		return nil, err
 	}
