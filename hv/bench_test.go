@@ -22,7 +22,7 @@ func BenchmarkWorkload(b *testing.B) {
 	}
 	defer bench.Close()
 	for _, w := range hv.Workloads() {
-		for _, mode := range []hv.Mode{hv.ModeFull, hv.ModePV, hv.ModeQEMUTCG} {
+		for _, mode := range []hv.Mode{hv.ModeFull, hv.ModeInterp, hv.ModePV, hv.ModeQEMUTCG} {
 			b.Run(w.Name+"/"+string(mode), func(b *testing.B) {
 				if err := mode.Available(); err != nil {
 					b.Skip(err)
